@@ -1,0 +1,5 @@
+import sys
+
+from medtui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,110 @@
+"""The headless command line: every pane's job as a command (`medtui data|train|runs|export|chat`).
+
+Each area registers its sub-commands from its own module; this module owns the shared options
+(--config, --set), turns known failures into one readable message and an exit code, and keeps
+tracebacks out of the user's face (they go to a log file instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from medtui import __version__
+from medtui.config import ConfigError, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UserError(Exception):
+    """A failure the user can fix; the message says how. Exit code 2 unless given."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+def config_options() -> argparse.ArgumentParser:
+    """--config and --set, shared by every command."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", metavar="PATH", help="TOML config (default: ./medtui.toml when present)")
+    parent.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override one config key, e.g. --set lora.r=8 (repeatable)",
+    )
+    return parent
+
+
+def config_from(args: argparse.Namespace):
+    return load_config(args.config, args.overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from medtui.cli import chat, data, export, runs, setup, train
+
+    common = config_options()
+    parser = argparse.ArgumentParser(
+        prog="medtui",
+        description="Fine-tune language models on medical instruction data with 4-bit LoRA, export to GGUF, chat-test.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"medtui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (data, train, runs, export, chat, setup):
+        module.register(sub, common)
+    return parser
+
+
+def error_log_path() -> Path:
+    from medtui.models import cache_root
+
+    return cache_root() / "last-error.log"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        if args.command is None:
+            from medtui.tui.app import run_app
+
+            try:
+                cfg = config_from(args)
+            except ConfigError as exc:
+                print("\n".join(exc.problems), file=sys.stderr)
+                return EXIT_USAGE
+            run_app(cfg)
+            return EXIT_OK
+        parser.parse_args([args.command, "--help"])
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return EXIT_USAGE
+    except UserError as exc:
+        print(f"medtui: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("medtui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        from medtui.models import ModelNotAvailable
+
+        if isinstance(exc, ModelNotAvailable):
+            print(f"medtui: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        log = error_log_path()
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc())
+            where = f" (details in {log})"
+        except OSError:
+            where = ""
+        print(f"medtui: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

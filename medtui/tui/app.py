@@ -1,0 +1,81 @@
+"""The Textual app: a header, the five panes in tabs, a footer with the bindings.
+
+This module and the panes import no torch, transformers or datasets at module level: heavy work
+runs in workers inside the core modules, so the first frame appears at once.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from medtui.config import Config
+
+PANES = (
+    ("data", "Data", "f1"),
+    ("train", "Train", "f2"),
+    ("runs", "Runs", "f3"),
+    ("export", "Export", "f4"),
+    ("chat", "Chat", "f5"),
+)
+
+
+# Each pane's widget class as "module:Class"; None marks a pane whose issue is not done yet.
+PANE_CLASSES: dict[str, str | None] = {
+    "data": "medtui.tui.panes.data:DataPane",
+    "train": None,
+    "runs": None,
+    "export": None,
+    "chat": None,
+}
+PENDING_ISSUE = {"train": 4, "runs": 5, "export": 5, "chat": 6}
+
+
+def _make_pane(name: str, cfg: Config):
+    import importlib
+
+    target = PANE_CLASSES[name]
+    if target is None:
+        from medtui.tui.panes.pending import PendingPane
+
+        return PendingPane(dict((n, t) for n, t, _ in PANES)[name], PENDING_ISSUE[name])
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)(cfg, id=f"{name}-pane")
+
+
+class MedTUI(App):
+    TITLE = "medtui"
+    SUB_TITLE = "medical LoRA workbench"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        *(Binding(key, f"show_pane('{name}')", title) for name, title, key in PANES),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, cfg: Config, initial_pane: str = "data", **kwargs):
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        self.initial_pane = initial_pane
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial=self.initial_pane, id="panes"):
+            for name, title, key in PANES:
+                with TabPane(f"{title} [{key.upper()}]", id=name):
+                    yield _make_pane(name, self.cfg)
+        yield Footer()
+
+    def action_show_pane(self, name: str) -> None:
+        self.query_one("#panes", TabbedContent).active = name
+
+    def open_export(self, run_id: str, checkpoint: str | None = None) -> None:
+        """Runs pane -> Export pane with a run (and checkpoint) chosen."""
+        self.action_show_pane("export")
+        pane = self.query_one("#export-pane")
+        if hasattr(pane, "choose"):
+            pane.choose(run_id, checkpoint)
+
+
+def run_app(cfg: Config) -> None:
+    MedTUI(cfg).run()
