@@ -29,16 +29,19 @@ class UserError(Exception):
 def config_options() -> argparse.ArgumentParser:
     """--config and --set, shared by every command."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--config", metavar="PATH", help="TOML config (default: ./medtui.toml when present)")
+    # SUPPRESS: the options sit on the top parser and on every sub-parser; without it a sub-parser's
+    # default would overwrite a value given before the command (`medtui --config X data validate F`).
+    parent.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="TOML config (default: ./medtui.toml when present)")
     parent.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        "--set", dest="overrides", action="append", default=argparse.SUPPRESS, metavar="SECTION.KEY=VALUE",
         help="override one config key, e.g. --set lora.r=8 (repeatable)",
     )
     return parent
 
 
 def config_from(args: argparse.Namespace):
-    return load_config(args.config, args.overrides)
+    return load_config(getattr(args, "config", None), getattr(args, "overrides", []))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("medtui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `medtui runs list | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as exc:  # the last line of defence: a message, never a traceback
         from medtui.models import ModelNotAvailable
 
