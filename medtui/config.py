@@ -29,6 +29,11 @@ DEFAULT_SYSTEM_PROMPT = (
 DEFAULT_REFUSAL = (
     "I don't have enough information to answer this safely. Please consult a healthcare professional."
 )
+DEFAULT_CRISIS_TEXT = (
+    "If you are thinking about harming yourself, please reach out for help right now: in the US call or "
+    "text 988 (Suicide & Crisis Lifeline); elsewhere call your local emergency number or a crisis line. "
+    "You do not have to go through this alone."
+)
 DEFAULT_DISCLAIMER = (
     "This information is for educational purposes only and is not a substitute for professional "
     "medical advice."
@@ -143,6 +148,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_new_tokens": Key(256, "int", "longest answer in tokens", minimum=1),
         "repetition_penalty": Key(1.1, "float", "penalty on repeated tokens (1 is none)", minimum=0.0, exclusive_minimum=True),
         "context_length": Key(2048, "int", "tokens of history kept; oldest turns drop first", minimum=64),
+        "crisis_text": Key(DEFAULT_CRISIS_TEXT, "str", "added to refusals of self-harm requests: where to find crisis help"),
     },
 }
 

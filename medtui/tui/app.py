@@ -24,10 +24,10 @@ PANES = (
 # Each pane's widget class as "module:Class"; None marks a pane whose issue is not done yet.
 PANE_CLASSES: dict[str, str | None] = {
     "data": "medtui.tui.panes.data:DataPane",
-    "train": None,
-    "runs": None,
-    "export": None,
-    "chat": None,
+    "train": "medtui.tui.panes.train:TrainPane",
+    "runs": "medtui.tui.panes.runs:RunsPane",
+    "export": "medtui.tui.panes.export:ExportPane",
+    "chat": "medtui.tui.panes.chat:ChatPane",
 }
 PENDING_ISSUE = {"train": 4, "runs": 5, "export": 5, "chat": 6}
 
@@ -62,12 +62,27 @@ class MedTUI(App):
         yield Header()
         with TabbedContent(initial=self.initial_pane, id="panes"):
             for name, title, key in PANES:
-                with TabPane(f"{title} [{key.upper()}]", id=name):
+                with TabPane(f"{key.upper()} {title}", id=name):
                     yield _make_pane(name, self.cfg)
         yield Footer()
 
+    def on_mount(self) -> None:
+        self._focus_first_in(self.query_one("#panes", TabbedContent).active_pane)
+
+    def _focus_first_in(self, pane) -> None:
+        if pane is not None:
+            self.set_focus(next((w for w in pane.query("*") if w.can_focus and not w.disabled), None))
+
     def action_show_pane(self, name: str) -> None:
         self.query_one("#panes", TabbedContent).active = name
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # Focus must follow the tab: a focused widget left behind in the hidden pane gets refocused
+        # by Textual, and TabbedContent then follows that focus straight back to the old pane.
+        focused = self.focused
+        if focused is not None and event.pane in focused.ancestors:
+            return
+        self._focus_first_in(event.pane)
 
     def open_export(self, run_id: str, checkpoint: str | None = None) -> None:
         """Runs pane -> Export pane with a run (and checkpoint) chosen."""

@@ -162,7 +162,6 @@ class DataPane(Widget):
         table.add_column("severity", key="severity", width=8)
         table.add_column("message", key="message")
         self.query_one("#data-status").display = False
-        self.query_one("#data-path", Input).focus()
         if self.sources:
             self.validate(self.sources[0])
 

@@ -1,0 +1,213 @@
+"""`medtui train start|status|attach|stop|resume`: the Train pane's jobs, headless.
+
+medtui.train.launch starts and stops workers and medtui.train.events reads their logs; this module
+only turns arguments into calls and events into lines (or JSON with --json).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from medtui.cli import EXIT_FAILED, EXIT_OK, UserError, config_from
+from medtui.train.events import describe_event, format_number
+
+
+def register(sub, common) -> None:
+    train = sub.add_parser("train", parents=[common], help="train a LoRA adapter in a detached worker")
+    actions = train.add_subparsers(dest="train_command", metavar="ACTION")
+
+    p = actions.add_parser("start", parents=[common], help="start a run (follows it unless --detach)",
+                           description="Create a run folder under [train] output_dir and start its worker. "
+                                       "The worker outlives this command and the terminal.")
+    p.add_argument("--detach", action="store_true", help="return once the worker runs instead of following it")
+    p.add_argument("--json", action="store_true", help='print {"run": ID, "dir": PATH} (then events as JSON lines)')
+    p.add_argument("--num-processes", type=int, default=None, metavar="N",
+                   help="processes launched through accelerate (default [train] num_processes)")
+    p.set_defaults(handler=start_command)
+
+    p = actions.add_parser("status", parents=[common], help="state of one run, or of every run")
+    p.add_argument("run", nargs="?", metavar="RUN", help="run id or folder (default: every run)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=status_command)
+
+    p = actions.add_parser("attach", parents=[common], help="print a run's history, then follow it")
+    p.add_argument("run", nargs="?", metavar="RUN", help="run id or folder (default: the newest run)")
+    p.add_argument("--json", action="store_true", help="events as JSON lines")
+    p.set_defaults(handler=attach_command)
+
+    p = actions.add_parser("stop", parents=[common], help="save a checkpoint at the current step and stop")
+    p.add_argument("run", nargs="?", metavar="RUN", help="run id or folder (default: the newest run)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (default 60)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=stop_command)
+
+    p = actions.add_parser("resume", parents=[common], help="continue a stopped or died run from a checkpoint")
+    p.add_argument("run", metavar="RUN", help="run id or folder")
+    p.add_argument("--checkpoint", type=int, default=None, metavar="N", help="step to resume from (default: latest)")
+    p.add_argument("--detach", action="store_true", help="return once the worker runs instead of following it")
+    p.add_argument("--json", action="store_true", help='print {"run": ID, "dir": PATH} (then events as JSON lines)')
+    p.set_defaults(handler=resume_command)
+
+    train.set_defaults(handler=lambda args: _usage(train))
+
+
+def _usage(parser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _run_dir(cfg, ref: str | None) -> Path:
+    from medtui.train.launch import LaunchError, find_run
+
+    try:
+        return find_run(cfg, ref)
+    except LaunchError as exc:
+        raise UserError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- formatting
+
+def run_summary(run_dir: Path) -> dict[str, Any]:
+    from medtui.train.events import ADAPTER_DIR, complete_checkpoints, run_state, worker_pid
+
+    state = run_state(run_dir)
+    last = state.last_step or {}
+    evals = state.evals
+    started = state.started or {}
+    terminal = state.terminal if state.status in ("finished", "stopped", "failed") else None
+    adapter = run_dir / ADAPTER_DIR
+    return {
+        "run": run_dir.name,
+        "dir": str(run_dir),
+        "status": state.status,
+        "model": started.get("model"),
+        "step": last.get("step", 0),
+        "total": last.get("total", started.get("total")),
+        "epoch": last.get("epoch"),
+        "loss": last.get("loss"),
+        "eval_loss": evals[-1]["eval_loss"] if evals else None,
+        "eta": last.get("eta") if state.status == "running" else None,
+        "pid": worker_pid(run_dir) if state.status == "running" else None,
+        "checkpoints": [step for step, _ in complete_checkpoints(run_dir)],
+        "adapter": str(adapter) if adapter.is_dir() else None,
+        "message": terminal.get("message") if terminal else None,
+    }
+
+
+def _follow(run_dir: Path, as_json: bool) -> int:
+    from medtui.train.events import run_state, follow_events
+
+    try:
+        for event in follow_events(run_dir):
+            print(json.dumps(event) if as_json else describe_event(event), flush=True)
+    except KeyboardInterrupt:
+        print(f"\nstopped following; the run goes on. `medtui train attach {run_dir.name}` follows it again, "
+              f"`medtui train stop {run_dir.name}` stops it.", file=sys.stderr)
+        return 130
+    status = run_state(run_dir).status
+    if status == "died":
+        print(f"the worker of {run_dir.name} died without a final event (see {run_dir / 'worker.log'}); "
+              f"`medtui train resume {run_dir.name}` continues from its last complete checkpoint", file=sys.stderr)
+    return EXIT_OK if status in ("finished", "stopped") else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- commands
+
+def start_command(args) -> int:
+    from medtui.train.launch import LaunchError, start_run
+
+    cfg = config_from(args)
+    if args.num_processes is not None and args.num_processes < 1:
+        raise UserError("--num-processes must be a positive integer")
+    try:
+        run_dir = start_run(cfg, detach=True, num_processes=args.num_processes)
+    except LaunchError as exc:
+        raise UserError(str(exc), EXIT_FAILED) from None
+    if args.json:
+        print(json.dumps({"run": run_dir.name, "dir": str(run_dir)}), flush=True)
+    else:
+        print(f"run {run_dir.name} started in {run_dir}", flush=True)
+    if args.detach:
+        if not args.json:
+            print(f"follow it with `medtui train attach {run_dir.name}`")
+        return EXIT_OK
+    return _follow(run_dir, args.json)
+
+
+def status_command(args) -> int:
+    from medtui.train.events import list_runs
+    from medtui.train.launch import runs_root
+
+    cfg = config_from(args)
+    if args.run:
+        summary = run_summary(_run_dir(cfg, args.run))
+        if args.json:
+            print(json.dumps(summary))
+            return EXIT_OK
+        for key, value in summary.items():
+            if value is not None:
+                print(f"{key:12} {value}")
+        return EXIT_OK
+    summaries = [run_summary(path) for path in list_runs(runs_root(cfg))]
+    if args.json:
+        print(json.dumps({"runs": summaries}))
+        return EXIT_OK
+    if not summaries:
+        print(f"no runs in {runs_root(cfg)}")
+        return EXIT_OK
+    print(f"{'RUN':44} {'STATUS':9} {'STEP':>11} {'LOSS':>8} {'EVAL':>8}  CHECKPOINTS")
+    for s in summaries:
+        step = f"{s['step']}/{s['total'] if s['total'] is not None else '?'}"
+        print(f"{s['run']:44} {s['status']:9} {step:>11} {format_number(s['loss']):>8} {format_number(s['eval_loss']):>8}  "
+              f"{','.join(map(str, s['checkpoints'])) or '-'}")
+    return EXIT_OK
+
+
+def attach_command(args) -> int:
+    cfg = config_from(args)
+    return _follow(_run_dir(cfg, args.run), args.json)
+
+
+def stop_command(args) -> int:
+    from medtui.train.events import run_state
+    from medtui.train.launch import stop_run
+
+    cfg = config_from(args)
+    run_dir = _run_dir(cfg, args.run)
+    state = run_state(run_dir)
+    if state.status != "running":
+        raise UserError(f"run {run_dir.name} is not running (status: {state.status})", EXIT_FAILED)
+    if not stop_run(run_dir, timeout=args.timeout):
+        raise UserError(f"run {run_dir.name} did not stop within {args.timeout:g} s; it may be saving or "
+                        f"evaluating (see {run_dir / 'worker.log'})", EXIT_FAILED)
+    state = run_state(run_dir)
+    terminal = state.terminal or {}
+    if args.json:
+        print(json.dumps({"run": run_dir.name, "status": state.status, "step": terminal.get("step"),
+                          "checkpoint": terminal.get("checkpoint")}))
+    else:
+        print(describe_event(terminal) if terminal else f"run {run_dir.name}: {state.status}")
+        if state.status == "stopped":
+            print(f"resume with `medtui train resume {run_dir.name}`")
+    return EXIT_OK if state.status == "stopped" else EXIT_FAILED
+
+
+def resume_command(args) -> int:
+    from medtui.train.launch import LaunchError, resume_run
+
+    cfg = config_from(args)
+    run_dir = _run_dir(cfg, args.run)
+    try:
+        resume_run(run_dir, checkpoint=args.checkpoint, detach=True)
+    except LaunchError as exc:
+        raise UserError(str(exc), EXIT_FAILED) from None
+    if args.json:
+        print(json.dumps({"run": run_dir.name, "dir": str(run_dir)}), flush=True)
+    else:
+        print(f"run {run_dir.name} resumed", flush=True)
+    if args.detach:
+        return EXIT_OK
+    return _follow(run_dir, args.json)

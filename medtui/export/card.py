@@ -1,0 +1,161 @@
+"""Stage 6: the model card (README.md) of an export folder.
+
+It answers what a person picking up the folder asks: what is this model, what was it trained on
+and how, how good is it, what does each file cost in fidelity, is a file intact (sizes and
+SHA-256), and how do I run it — and it says plainly that it is for education, not for care.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"  # pragma: no cover
+
+
+def _run_metrics(events: list[dict]) -> dict[str, Any]:
+    steps = [e for e in events if e.get("event") == "step"]
+    evals = [e for e in events if e.get("event") == "eval" and isinstance(e.get("eval_loss"), (int, float))]
+    out: dict[str, Any] = {}
+    if steps:
+        out["steps"] = steps[-1].get("step")
+        losses = [e["loss"] for e in steps if isinstance(e.get("loss"), (int, float))]
+        if losses:
+            out["first_loss"], out["last_loss"] = losses[0], losses[-1]
+    if evals:
+        best = min(evals, key=lambda e: e["eval_loss"])
+        out["best_eval_loss"], out["best_eval_step"] = best["eval_loss"], best.get("step")
+        out["last_eval_loss"] = evals[-1]["eval_loss"]
+    return out
+
+
+def model_card(result: dict[str, Any], run_cfg, events: list[dict], files: list[tuple[str, int, str]],
+               disclaimer: str) -> str:
+    """README.md text. `result` is export.json's content, `files` (relative path, bytes, sha256)."""
+    metrics = _run_metrics(events)
+    gguf = result["gguf"]
+    lines = [
+        f"# {result['ollama_name']}",
+        "",
+        f"> **Educational use only.** {disclaimer} This model was fine-tuned with medtui on a small "
+        "instruction data set; it can be wrong, out of date or unsafe. It is not a medical device and "
+        "must not be used for diagnosis, treatment or any decision about a person's care.",
+        "",
+        f"A LoRA fine-tune of **{result['base_model']}**, merged into the base weights and exported to "
+        f"GGUF for llama.cpp and Ollama. Run `{result['run_id']}`, {result['checkpoint']}"
+        + (f" (step {result['step']})" if result.get("step") else "") + ".",
+        "",
+        "## Training",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Base model | {result['base_model']} |",
+        f"| Training data | {', '.join(f'`{f}`' for f in run_cfg.train_files) or '—'} |",
+        f"| Held-out data | {'`' + run_cfg.data.eval_file + '`' if run_cfg.data.eval_file else f'{run_cfg.data.eval_split:.0%} of the training data'} |",
+        f"| Method | {'4-bit QLoRA (NF4)' if run_cfg.model.load_in_4bit else 'LoRA'}, rank {run_cfg.lora.r}, "
+        f"alpha {run_cfg.lora.lora_alpha}, dropout {run_cfg.lora.lora_dropout}, targets {run_cfg.lora.target_modules} |",
+        f"| Optimisation | {run_cfg.train.optim}, learning rate {run_cfg.train.learning_rate:g} ({run_cfg.train.lr_scheduler_type}), "
+        f"batch {run_cfg.train.per_device_train_batch_size} × {run_cfg.train.gradient_accumulation_steps} accumulation |",
+        f"| Steps | {_fmt(metrics.get('steps'))} |",
+        f"| Training loss | {_fmt(metrics.get('first_loss'))} → {_fmt(metrics.get('last_loss'))} |",
+        f"| Eval loss | best {_fmt(metrics.get('best_eval_loss'))}"
+        + (f" at step {metrics['best_eval_step']}" if metrics.get("best_eval_step") is not None else "")
+        + f", last {_fmt(metrics.get('last_eval_loss'))} |",
+        f"| Max length | {run_cfg.model.max_length} tokens |",
+        "",
+        "## Fidelity of each file",
+        "",
+    ]
+    fidelity = result.get("fidelity") or {}
+    if fidelity.get("records"):
+        lines += [
+            f"Measured on {fidelity['records']} held-out conversations ({fidelity['tokens']} tokens): perplexity "
+            "(lower is better) and top-1 agreement, the share of positions where the file's most likely next "
+            "token is the merged model's.",
+            "",
+            "| File | Size | Perplexity | Agreement |",
+            "|---|---:|---:|---:|",
+            f"| merged/ (safetensors) | {_size(result.get('merged_bytes') or 0)} | {_fmt(result.get('merged_perplexity'))} | — |",
+        ]
+        for item in gguf:
+            agreement = f"{item['agreement']:.1%}" if item.get("agreement") is not None else "—"
+            lines.append(f"| {Path(item['path']).name} | {_size(item['bytes'])} | {_fmt(item.get('perplexity'))} | {agreement} |")
+    else:
+        lines.append("Not measured for this export ([export] fidelity_records = 0).")
+    lines += [
+        "",
+        "## Run it",
+        "",
+        "Ollama:",
+        "",
+        "```sh",
+        f"cd {result['dir']}",
+        f"ollama create {result['ollama_name']} -f Modelfile",
+        f"ollama run {result['ollama_name']}",
+        "```",
+        "",
+    ]
+    others = {q: p for q, p in (result.get("modelfiles") or {}).items() if Path(p).name != "Modelfile"}
+    if others:
+        lines += ["`Modelfile` uses " + Path(gguf[0]["path"]).name + "; for the other files: "
+                  + ", ".join(f"`ollama create {result['ollama_name']}-{q.lower()} -f {Path(p).name}`" for q, p in others.items()),
+                  ""]
+    first = Path(gguf[0]["path"]).name if gguf else "MODEL.gguf"
+    lines += [
+        "llama.cpp (`llama-cli` uses the chat template stored in the GGUF; give it the system prompt below):",
+        "",
+        "```sh",
+        f"llama-cli -m {first} -cnv --system-prompt \"$(cat system-prompt.txt)\"",
+        "```",
+        "",
+        "llama-cpp-python:",
+        "",
+        "```python",
+        "from llama_cpp import Llama",
+        f"llm = Llama(model_path=\"{first}\", n_ctx={run_cfg.export.num_ctx})",
+        "print(llm.create_chat_completion(messages=[",
+        "    {\"role\": \"system\", \"content\": SYSTEM_PROMPT},",
+        "    {\"role\": \"user\", \"content\": \"What are the warning signs of a stroke?\"},",
+        "])[\"choices\"][0][\"message\"][\"content\"])",
+        "```",
+        "",
+        "The Modelfile's TEMPLATE renders the same prompt as the model's own chat template"
+        + (" (checked when it was written)." if (result.get("template") or {}).get("derived") else
+           f"; here it could not be derived ({(result.get('template') or {}).get('problem')}), so Ollama falls back "
+           "to the chat template stored in the GGUF."),
+    ]
+    notes = (result.get("template") or {}).get("notes") or []
+    warnings = result.get("warnings") or []
+    if notes or warnings:
+        lines += ["", "Notes:", ""] + [f"- {n}" for n in [*notes, *warnings]]
+    lines += [
+        "",
+        "## System prompt",
+        "",
+        "```text",
+        run_cfg.chat.system_prompt,
+        "```",
+        "",
+        "## Files",
+        "",
+        "| File | Size | SHA-256 |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| {name} | {_size(size)} | `{digest}` |" for name, size, digest in files]
+    lines += ["", f"Made with medtui {result.get('medtui_version', '')}.", ""]
+    return "\n".join(lines)

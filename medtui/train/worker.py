@@ -1,0 +1,555 @@
+"""The training worker: trains one run folder with TRL's SFTTrainer and writes its event log.
+
+Run as `python -m medtui.train.worker RUN_DIR [--resume-from STEP]`, alone or as one rank of
+several under `accelerate launch`. Rank 0 holds the run's lock and writes every event; the other
+ranks only train. Everything the worker needs is in the run folder (the resolved config and the
+data snapshot), so a resume trains on exactly what the start trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+from medtui.train.events import (
+    ADAPTER_DIR,
+    COMPLETE_MARKER,
+    CONFIG_FILE,
+    DATA_FILE,
+    DATASET_DIR,
+    EVAL_DATA_FILE,
+    TRAIN_DATA_FILE,
+    EventWriter,
+    WorkerLock,
+    describe_event,
+    read_events,
+    timeline,
+    worker_pid,
+)
+
+ADAPTER_INFO_FILE = "medtui-adapter.json"
+
+_stop_requested = False
+
+
+class SetupError(Exception):
+    """A run that cannot train as configured; the message names the key to change."""
+
+
+def _request_stop(signum, frame) -> None:
+    global _stop_requested
+    if not _stop_requested:
+        print(f"medtui worker: stop requested (signal {signum}); saving a checkpoint at the end of this step", flush=True)
+    _stop_requested = True
+
+
+# --------------------------------------------------------------------------- chat template
+
+def training_chat_template(tokenizer) -> str:
+    """The chat template that marks which tokens carry loss, the same one the Data pane's preview
+    shows (medtui.data.loss_template): the model's own when it has {% generation %} markers,
+    TRL's training version for families TRL knows, or a checked ChatML twin. The end-of-turn
+    token must fall inside the marked span, or the model never learns to stop."""
+    from medtui.data import loss_template
+
+    found = loss_template(tokenizer)
+    if found.template is None or found.warning:
+        raise SetupError(found.warning or "assistant-only loss is not available for this chat template; "
+                         "set [train] assistant_only_loss = false")
+    return found.template
+
+
+def tokenize_conversations(tokenizer, conversations: list[list[dict]], template: str | None, name: str):
+    """input_ids (+ assistant_masks when `template` marks the answers) for each conversation.
+
+    With a training template every record is also rendered with the model's own template and the
+    two texts must match: the model is trained on exactly the prompt format it will be asked in."""
+    from datasets import Dataset
+
+    rows = []
+    for index, messages in enumerate(conversations, 1):
+        if template is None:
+            ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"]
+            rows.append({"input_ids": list(ids)})
+            continue
+        ours = tokenizer.apply_chat_template(messages, tokenize=False, chat_template=template)
+        theirs = tokenizer.apply_chat_template(messages, tokenize=False)
+        if ours != theirs:
+            raise SetupError(
+                f"{name} record {index}: the training chat template renders it differently from the model's own "
+                "template; set [train] assistant_only_loss = false to train on whole conversations"
+            )
+        out = tokenizer.apply_chat_template(
+            messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True, chat_template=template
+        )
+        mask = list(out["assistant_masks"])
+        if 1 not in mask:
+            raise SetupError(f"{name} record {index} has no assistant tokens to learn from")
+        rows.append({"input_ids": list(out["input_ids"]), "assistant_masks": mask})
+    return Dataset.from_list(rows)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def read_snapshot(run_dir: Path, name: str) -> list[list[dict]]:
+    path = run_dir / DATASET_DIR / name
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line)["messages"] for line in handle if line.strip()]
+
+
+def memory_mb(device: str) -> float:
+    if device == "cuda":
+        import torch
+
+        return round(torch.cuda.memory_allocated() / 2**20, 1)
+    try:
+        import psutil
+
+        return round(psutil.Process().memory_info().rss / 2**20, 1)
+    except ImportError:
+        with open("/proc/self/statm") as handle:
+            return round(int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def choose_device(cfg) -> str:
+    import torch
+
+    if cfg.train.device == "cpu":
+        return "cpu"
+    if cfg.train.device == "cuda" or torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+def choose_dtype(cfg, device: str):
+    import torch
+
+    named = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+    if cfg.model.dtype != "auto":
+        return named[cfg.model.dtype]
+    if device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def planned_steps(cfg, n_train: int, world: int) -> int:
+    t = cfg.train
+    if t.max_steps > 0:
+        return t.max_steps
+    batches = math.ceil(n_train / (t.per_device_train_batch_size * world))
+    return max(1, math.ceil(math.ceil(batches / t.gradient_accumulation_steps) * t.num_train_epochs))
+
+
+def describe_failure(exc: BaseException) -> str:
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if name == "OutOfMemoryError" or "out of memory" in text.lower():
+        return ("out of GPU memory: lower [train] per_device_train_batch_size or [model] max_length, or turn on "
+                "[train] gradient_checkpointing and [model] load_in_4bit")
+    if isinstance(exc, MemoryError):
+        return "out of RAM: lower [train] per_device_train_batch_size or [model] max_length, or turn on [model] load_in_4bit"
+    if isinstance(exc, SetupError) or name in ("DataError", "ModelNotAvailable", "ConfigError", "LaunchError"):
+        return text
+    first = text.splitlines()[0] if text else ""
+    return f"{name}: {first[:400]} (traceback in worker.log)"
+
+
+def _write_marker(checkpoint: Path, step: int) -> None:
+    tmp = checkpoint / f".{COMPLETE_MARKER}.tmp"
+    tmp.write_text(json.dumps({"step": step, "time": round(time.time(), 3)}))
+    os.replace(tmp, checkpoint / COMPLETE_MARKER)
+
+
+def _distributed():
+    import torch.distributed as dist
+
+    return dist if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1 else None
+
+
+# --------------------------------------------------------------------------- events from the trainer
+
+def event_callback_class():
+    from transformers import EarlyStoppingCallback, TrainerCallback
+
+    class EventCallback(TrainerCallback):
+        """Turns the trainer's logs, evaluations and saves into events, and stop requests into a
+        checkpoint at the current step. Every rank runs it; only rank 0 writes."""
+
+        def __init__(self, writer: EventWriter | None, run_dir: Path, device: str, elapsed_before: float):
+            self.writer = writer
+            self.run_dir = run_dir
+            self.device = device
+            self.elapsed_before = elapsed_before
+            self.trainer = None  # set once the trainer exists
+            self.stopping = False
+            self.early_stop: dict[str, Any] | None = None
+
+        def _emit(self, event: str, **fields) -> None:
+            if self.writer is not None:
+                self.writer.write(event, **fields)
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.begin = time.monotonic()
+            self.first_step = state.global_step
+            self.last_log_time = self.begin
+            self.last_tokens = float(getattr(self.trainer, "_total_train_tokens", 0) or 0)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            stop = _stop_requested
+            dist = _distributed()
+            if dist is not None:
+                import torch
+
+                # Every rank must leave the loop at the same step, or the others wait forever.
+                flag = torch.tensor([1 if stop else 0], device=args.device)
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                stop = bool(flag.item())
+            if stop:
+                self.stopping = True
+                control.should_save = True
+                control.should_training_stop = True
+            if control.should_save and self.writer is not None:
+                # A folder re-saved at this step (after a resume) is incomplete until saved again.
+                stale = self.run_dir / f"checkpoint-{state.global_step}" / COMPLETE_MARKER
+                stale.unlink(missing_ok=True)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if self.writer is None or "loss" not in logs or "train_runtime" in logs:
+                return
+            now = time.monotonic()
+            tokens = logs.get("num_tokens")
+            tokens_per_s = None
+            if tokens is not None and now > self.last_log_time:
+                tokens_per_s = round((float(tokens) - self.last_tokens) / (now - self.last_log_time), 1)
+                self.last_tokens = float(tokens)
+            self.last_log_time = now
+            session = now - self.begin
+            done = state.global_step - self.first_step
+            eta = (state.max_steps - state.global_step) * session / done if done > 0 else None
+            record = self.writer.write(
+                "step", step=state.global_step, total=state.max_steps, epoch=round(state.epoch or 0.0, 4),
+                loss=logs.get("loss"), learning_rate=logs.get("learning_rate"), grad_norm=logs.get("grad_norm"),
+                tokens_per_s=tokens_per_s, memory_mb=memory_mb(self.device),
+                elapsed=round(self.elapsed_before + session, 2), eta=None if eta is None else round(eta, 1),
+            )
+            print(describe_event(record), flush=True)
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            self.last_log_time = time.monotonic()  # tokens/s measures training, not evaluation
+            metrics = metrics or {}
+            if "eval_loss" in metrics:
+                self._emit("eval", step=state.global_step, eval_loss=metrics["eval_loss"])
+                if self.writer is not None:
+                    print(f"eval at step {state.global_step}: eval_loss {metrics['eval_loss']}", flush=True)
+
+        def on_save(self, args, state, control, **kwargs):
+            dist = _distributed()
+            if dist is not None:
+                dist.barrier()  # every rank's part of the checkpoint (its RNG state) is on disk
+            self.last_log_time = time.monotonic()  # tokens/s measures training, not saving
+            if self.writer is None:
+                return
+            checkpoint = self.run_dir / f"checkpoint-{state.global_step}"
+            if checkpoint.is_dir():
+                _write_marker(checkpoint, state.global_step)
+                self._emit("checkpoint", step=state.global_step, path=str(checkpoint))
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.stopping or self.trainer is None:
+                return
+            for callback in self.trainer.callback_handler.callbacks:
+                if isinstance(callback, EarlyStoppingCallback):
+                    if callback.early_stopping_patience_counter >= callback.early_stopping_patience:
+                        self.early_stop = {
+                            "step": state.global_step, "best_step": state.best_global_step,
+                            "best_eval_loss": state.best_metric, "patience": callback.early_stopping_patience,
+                        }
+                        self._emit("early_stop", **self.early_stop)
+
+    return EventCallback
+
+
+# --------------------------------------------------------------------------- the run
+
+class TrainingSession:
+    def __init__(self, run_dir: Path, writer: EventWriter | None, rank: int, world: int, resume_from: int | None):
+        self.run_dir = run_dir
+        self.writer = writer
+        self.rank = rank
+        self.world = world
+        self.resume_from = resume_from
+        self.trainer = None
+        self._step = resume_from or 0
+
+    @property
+    def step(self) -> int:
+        return self.trainer.state.global_step if self.trainer is not None else self._step
+
+    def emit(self, event: str, **fields) -> None:
+        if self.writer is not None:
+            self.writer.write(event, **fields)
+
+    def run(self) -> str:
+        from medtui.config import load_config
+        from medtui.models import model_label
+
+        cfg = load_config(self.run_dir / CONFIG_FILE)
+        train_convs = read_snapshot(self.run_dir, TRAIN_DATA_FILE)
+        eval_convs = read_snapshot(self.run_dir, EVAL_DATA_FILE)
+        if not train_convs:
+            raise SetupError(f"{self.run_dir / DATASET_DIR / TRAIN_DATA_FILE}: the run's data snapshot holds no record")
+        data_info = json.loads((self.run_dir / DATA_FILE).read_text())
+        total = planned_steps(cfg, len(train_convs), self.world)
+        checkpoint = None
+        elapsed_before = 0.0
+        if self.resume_from is None:
+            self.emit("started", run=self.run_dir.name, model=model_label(cfg.model.name), config=cfg.as_dict(),
+                      counts=data_info.get("counts", {}), total=total, num_processes=self.world)
+        else:
+            checkpoint = self.run_dir / f"checkpoint-{self.resume_from}"
+            if not (checkpoint / COMPLETE_MARKER).exists():
+                raise SetupError(f"{checkpoint} is not a complete checkpoint")
+            discarded = self._discard_later_checkpoints() if self.writer is not None else []
+            previous = [e for e in timeline(read_events(self.run_dir)) if e["event"] == "step"
+                        and e["step"] <= self.resume_from]
+            elapsed_before = float(previous[-1].get("elapsed") or 0.0) if previous else 0.0
+            fields = {"from_step": self.resume_from, "checkpoint": str(checkpoint), "total": total,
+                      "num_processes": self.world}
+            if discarded:
+                fields["discarded"] = discarded
+            self.emit("resumed", **fields)
+        print(f"medtui worker: {len(train_convs)} training and {len(eval_convs)} eval conversations", flush=True)
+
+        import torch  # noqa: F401  (after the events above: the log shows the run began at once)
+        from datasets.utils.logging import disable_progress_bar
+        from transformers.utils import logging as hf_logging
+
+        disable_progress_bar()
+        hf_logging.set_verbosity_warning()
+        hf_logging.disable_progress_bar()
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        from medtui.models import load_tokenizer, resolve_model
+
+        model_path = resolve_model(cfg.model.name, cfg.model.cache_dir)
+        tokenizer = load_tokenizer(model_path, trust_remote_code=cfg.model.trust_remote_code)
+        template = training_chat_template(tokenizer) if cfg.train.assistant_only_loss else None
+        train_ds = tokenize_conversations(tokenizer, train_convs, template, "training")
+        eval_ds = tokenize_conversations(tokenizer, eval_convs, template, "eval") if eval_convs else None
+
+        device = choose_device(cfg)
+        dtype = choose_dtype(cfg, device)
+        model = load_model(cfg, model_path, device, dtype)
+        args = build_training_args(cfg, self.run_dir, device, dtype, has_eval=eval_ds is not None)
+        trainer, events = build_trainer(cfg, model, tokenizer, args, train_ds, eval_ds, self.writer,
+                                        self.run_dir, device, elapsed_before)
+        self.trainer = trainer
+        if _stop_requested:
+            self.emit("stopped", step=self.step, checkpoint=str(checkpoint) if checkpoint else None)
+            return "stopped"
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        if events.stopping:
+            saved = self.run_dir / f"checkpoint-{self.step}"
+            self.emit("stopped", step=self.step, checkpoint=str(saved) if saved.is_dir() else None)
+            return "stopped"
+        adapter = self._save_adapter(trainer, tokenizer, cfg, model_path) if self.writer is not None else None
+        losses = [e["loss"] for e in read_events(self.run_dir) if e["event"] == "step"] if self.writer else []
+        state = trainer.state
+        self.emit("finished", step=self.step, loss=losses[-1] if losses else None, adapter=str(adapter),
+                  best_step=state.best_global_step, best_eval_loss=state.best_metric,
+                  elapsed=round(elapsed_before + (time.monotonic() - events.begin), 2))
+        return "finished"
+
+    def _discard_later_checkpoints(self) -> list[int]:
+        """Checkpoints after the resume point belong to the abandoned continuation."""
+        discarded = []
+        for path in self.run_dir.glob("checkpoint-*"):
+            suffix = path.name.split("-", 1)[1]
+            if suffix.isdigit() and int(suffix) > self.resume_from:
+                shutil.rmtree(path, ignore_errors=True)
+                discarded.append(int(suffix))
+        return sorted(discarded)
+
+    def _save_adapter(self, trainer, tokenizer, cfg, model_path) -> Path:
+        """adapter/ appears whole or not at all: written beside it, then renamed into place."""
+        target = self.run_dir / ADAPTER_DIR
+        tmp = self.run_dir / f".{ADAPTER_DIR}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        trainer.model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        info = {"base_model": str(model_path), "model_name": cfg.model.name, "step": trainer.state.global_step,
+                "best_step": trainer.state.best_global_step}
+        (tmp / ADAPTER_INFO_FILE).write_text(json.dumps(info, indent=2))
+        old = self.run_dir / f".{ADAPTER_DIR}.old"
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+        print(f"medtui worker: adapter saved to {target}", flush=True)
+        return target
+
+
+def load_model(cfg, model_path, device: str, dtype):
+    import torch
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    kwargs: dict[str, Any] = {"trust_remote_code": cfg.model.trust_remote_code}
+    if cfg.model.load_in_4bit:
+        # On CPU the 4-bit kernels compute in bfloat16; the unquantized parts stay float32.
+        compute = dtype if device == "cuda" else torch.bfloat16
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute,
+            bnb_4bit_use_double_quant=True,
+        )
+    kwargs["dtype"] = dtype
+    if device == "cuda":
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
+    return AutoModelForCausalLM.from_pretrained(str(model_path), **kwargs)
+
+
+def build_training_args(cfg, run_dir: Path, device: str, dtype, has_eval: bool):
+    import torch
+    from trl import SFTConfig
+
+    t = cfg.train
+    early = t.early_stopping_patience > 0 and has_eval
+    padding_free_only = t.padding_free and not t.packing
+    return SFTConfig(
+        output_dir=str(run_dir),
+        use_cpu=device == "cpu",
+        bf16=device == "cuda" and dtype == torch.bfloat16,
+        fp16=device == "cuda" and dtype == torch.float16,
+        max_steps=t.max_steps,
+        num_train_epochs=t.num_train_epochs,
+        per_device_train_batch_size=t.per_device_train_batch_size,
+        per_device_eval_batch_size=t.per_device_train_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        learning_rate=t.learning_rate,
+        lr_scheduler_type=t.lr_scheduler_type,
+        # transformers 5 takes the warm-up share as a float below 1 in warmup_steps.
+        warmup_steps=min(t.warmup_ratio, 0.999),
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        optim=t.optim,
+        logging_steps=t.logging_steps,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit or None,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=t.eval_steps if has_eval else None,
+        prediction_loss_only=True,
+        load_best_model_at_end=early,
+        metric_for_best_model="eval_loss" if early else None,
+        greater_is_better=False if early else None,
+        seed=t.seed,
+        data_seed=t.seed,
+        # transformers 5 calls gradient checkpointing activation checkpointing; the config keeps TRL's name.
+        activation_checkpointing=t.gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if t.gradient_checkpointing else None,
+        ddp_find_unused_parameters=False,
+        # The data stage already excluded records over max_length; padding-free without packing
+        # cannot enforce a length itself.
+        max_length=None if padding_free_only else cfg.model.max_length,
+        packing=t.packing,
+        padding_free=t.padding_free,
+        restore_callback_states_from_checkpoint=True,
+        report_to=[],
+        disable_tqdm=True,
+        logging_strategy="steps",
+        save_only_model=False,
+        dataloader_num_workers=0,
+    )
+
+
+def build_trainer(cfg, model, tokenizer, args, train_ds, eval_ds, writer, run_dir, device, elapsed_before):
+    from peft import LoraConfig
+    from transformers import EarlyStoppingCallback
+    from trl import SFTTrainer
+
+    lora = cfg.lora
+    peft_config = LoraConfig(
+        r=lora.r, lora_alpha=lora.lora_alpha, lora_dropout=lora.lora_dropout, bias=lora.bias,
+        target_modules=lora.target_modules, task_type="CAUSAL_LM",
+    )
+    events = event_callback_class()(writer, run_dir, device, elapsed_before)
+    callbacks = []
+    if args.load_best_model_at_end:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.train.early_stopping_patience))
+    callbacks.append(events)
+    class Trainer(SFTTrainer):
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            # TRL trains a QLoRA adapter in bfloat16, but PEFT's load_adapter (used on resume)
+            # upcasts it to float32: the resumed steps would then differ from the uninterrupted
+            # ones. Put every trainable weight back in the dtype it had before loading.
+            target = model if model is not None else self.model
+            before = {name: p.dtype for name, p in target.named_parameters() if p.requires_grad}
+            super()._load_from_checkpoint(resume_from_checkpoint, model)
+            for name, param in target.named_parameters():
+                if param.requires_grad and name in before and param.dtype != before[name]:
+                    param.data = param.data.to(before[name])
+
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
+        peft_config=peft_config, callbacks=callbacks,
+    )
+    events.trainer = trainer
+    return trainer, events
+
+
+# --------------------------------------------------------------------------- entry point
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m medtui.train.worker", description="medtui's training worker")
+    parser.add_argument("run_dir")
+    parser.add_argument("--resume-from", type=int, default=None, metavar="STEP")
+    args = parser.parse_args(argv)
+    run_dir = Path(args.run_dir).resolve()
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    print(f"medtui worker: rank {rank} of {world} (pid {os.getpid()}) on run {run_dir.name}", flush=True)
+
+    lock = writer = None
+    if rank == 0:
+        lock = WorkerLock(run_dir)
+        if not lock.acquire():
+            print(f"medtui worker: run {run_dir.name} already has a running worker (pid {worker_pid(run_dir)}); "
+                  "not starting a second one", file=sys.stderr, flush=True)
+            return 3
+        writer = EventWriter(run_dir)
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal is not a reason to stop
+
+    session = TrainingSession(run_dir, writer, rank, world, args.resume_from)
+    try:
+        outcome = session.run()
+        print(f"medtui worker: rank {rank} {outcome}", flush=True)
+        return 0
+    except BaseException as exc:  # the event log must always end with a terminal event
+        traceback.print_exc()
+        sys.stderr.flush()
+        if writer is not None:
+            writer.write("failed", step=session.step, message=describe_failure(exc))
+        return 1
+    finally:
+        if writer is not None:
+            writer.close()
+        if lock is not None:
+            lock.release()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

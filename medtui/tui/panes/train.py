@@ -1,0 +1,508 @@
+"""The Train pane: the config that will run (common fields editable, checked as you type), start,
+stop and resume from the keyboard, and a live view of the run drawn from its `events.jsonl`.
+
+The pane owns no training state: it tails the run folder's event log on a timer, so it can be
+closed and reopened at any time and always shows a run's whole history. Starting, stopping and
+resuming run in thread workers (they check data, signal a process, wait); results come back as
+messages and only message handlers touch widgets.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Log, ProgressBar, Static
+from textual_plotext import PlotextPlot
+
+from medtui.config import Config, ConfigError
+from medtui.train.events import (
+    describe_event,
+    format_duration,
+    format_number,
+    list_runs,
+    read_events_from,
+    run_state,
+    timeline,
+)
+
+POLL_S = 0.5
+NEW_RUN_CHECK_S = 2.0
+LOG_LINES = 500
+
+# field id -> (section, key, label)
+FIELDS = {
+    "model": ("model", "name", "Model"),
+    "data": ("data", "train_files", "Data files"),
+    "steps": ("train", "max_steps", "Max steps"),
+    "lr": ("train", "learning_rate", "Learn. rate"),
+    "rank": ("lora", "r", "LoRA rank"),
+}
+
+
+def field_values(cfg: Config) -> dict[str, str]:
+    """What each editable field shows for a config."""
+    return {
+        "model": cfg.model.name,
+        "data": ", ".join(cfg.train_files),
+        "steps": str(cfg.train.max_steps),
+        "lr": f"{cfg.train.learning_rate:g}",
+        "rank": str(cfg.lora.r),
+    }
+
+
+def config_from_fields(cfg: Config, values: dict[str, str], load_in_4bit: bool) -> tuple[Config | None, dict[str, str]]:
+    """The config the fields describe, or the problems, keyed by field, that stop it from running."""
+    from medtui.data.loaders import is_hub_id
+
+    def number(text: str) -> str:
+        # An empty field is a value of the wrong type (named in the problem), not a missing key.
+        return text.strip() or '""'
+
+    files = [p.strip() for p in values["data"].split(",") if p.strip()]
+    overrides = [
+        f"model.name={json.dumps(values['model'].strip())}",
+        f"data.train_files={json.dumps(files)}",
+        f"train.max_steps={number(values['steps'])}",
+        f"train.learning_rate={number(values['lr'])}",
+        f"lora.r={number(values['rank'])}",
+        f"model.load_in_4bit={'true' if load_in_4bit else 'false'}",
+    ]
+    problems: dict[str, str] = {}
+    new_cfg = None
+    try:
+        new_cfg = cfg.with_overrides(overrides)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            for field_id, (section, key, _) in FIELDS.items():
+                if f"[{section}] {key} " in problem:
+                    problems[field_id] = problem.split(": ", 1)[-1]
+                    break
+            else:
+                problems.setdefault("other", problem)
+    if new_cfg is not None and new_cfg.train.max_steps == 0:
+        problems["steps"] = "[train] max_steps must be a positive number of steps, or -1 for num_train_epochs"
+    if not files:
+        problems["data"] = "[data] train_files: name at least one data file"
+    missing = [f for f in files if not is_hub_id(f, cfg.root) and not cfg.path(f).exists()]
+    if missing:
+        problems["data"] = f"[data] train_files: no such file {missing[0]}"
+    name = values["model"].strip()
+    if name and name.startswith((".", "/", "~")) and not cfg.path(name).is_dir():
+        problems["model"] = f"[model] name: no such folder {name}"
+    return (None if problems else new_cfg), problems
+
+
+class RunView:
+    """A run's events and what the pane draws from them."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.events: list[dict[str, Any]] = []
+        self.offset = 0
+        self.status = "pending"
+
+    def poll(self) -> list[dict[str, Any]]:
+        new, self.offset = read_events_from(self.run_dir, self.offset)
+        self.events.extend(new)
+        self.status = run_state(self.run_dir, self.events).status
+        return new
+
+    @property
+    def current(self) -> list[dict[str, Any]]:
+        return timeline(self.events)
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return [e for e in self.current if e["event"] == "step"]
+
+    @property
+    def evals(self) -> list[dict[str, Any]]:
+        return [e for e in self.current if e["event"] == "eval"]
+
+    @property
+    def total(self) -> int | None:
+        steps = self.steps
+        if steps and steps[-1].get("total"):
+            return steps[-1]["total"]
+        for event in reversed(self.events):
+            if event["event"] in ("started", "resumed") and event.get("total"):
+                return event["total"]
+        return None
+
+
+class TrainPane(Widget):
+    """Configure, start, stop and resume training; watch a run live."""
+
+    DEFAULT_CSS = """
+    TrainPane { height: 1fr; layout: vertical; }
+    TrainPane #train-top { height: 12; }
+    TrainPane #train-form { width: 62; padding: 0 1; border-right: solid $primary-background; }
+    TrainPane .train-row { height: 1; }
+    TrainPane .train-label { width: 12; color: $text-muted; }
+    TrainPane .train-row Input { width: 1fr; height: 1; border: none; padding: 0 1; }
+    TrainPane .train-row Input.-invalid { background: $error 25%; }
+    TrainPane #train-4bit { height: 1; border: none; padding: 0; background: transparent; }
+    TrainPane #train-problems { height: auto; max-height: 3; color: $error; }
+    TrainPane #train-others { height: auto; color: $text-muted; }
+    TrainPane #train-status-box { width: 1fr; padding: 0 1; }
+    TrainPane #train-run { height: 1; text-style: bold; }
+    TrainPane #train-progress { height: 1; }
+    TrainPane #train-progress-text { height: 1; width: 1fr; }
+    TrainPane #train-metrics { height: auto; }
+    TrainPane #train-message { height: auto; color: $text-muted; }
+    TrainPane #train-charts { height: 1fr; }
+    TrainPane #train-charts PlotextPlot { width: 1fr; height: 1fr; }
+    TrainPane #train-log { height: 8; border-top: solid $primary-background; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start"),
+        Binding("ctrl+t", "stop", "Stop"),
+        Binding("ctrl+r", "resume", "Resume"),
+        Binding("ctrl+l", "latest", "Latest run"),
+    ]
+
+    class Launched(Message):
+        def __init__(self, run_dir: Path, note: str) -> None:
+            super().__init__()
+            self.run_dir, self.note = run_dir, note
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Stopped(Message):
+        def __init__(self, run_dir: Path, ok: bool) -> None:
+            super().__init__()
+            self.run_dir, self.ok = run_dir, ok
+
+    def __init__(self, cfg: Config, **kwargs):
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        self.view: RunView | None = None
+        self.busy = False
+        self._drawn_steps = -1
+        self._drawn_evals = -1
+        self._since_run_check = 0.0
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        values = field_values(self.cfg)
+        with Horizontal(id="train-top"):
+            with Vertical(id="train-form"):
+                for field_id, (_, _, label) in FIELDS.items():
+                    with Horizontal(classes="train-row"):
+                        yield Label(label, classes="train-label")
+                        placeholder = "(embedded SmolLM2-135M-Instruct)" if field_id == "model" else ""
+                        yield Input(values[field_id], placeholder=placeholder, id=f"train-{field_id}")
+                with Horizontal(classes="train-row"):
+                    yield Label("4-bit NF4", classes="train-label")
+                    yield Checkbox("load the base model in 4 bits", self.cfg.model.load_in_4bit, id="train-4bit")
+                yield Static("", id="train-problems", markup=False)
+                yield Static(self._others_text(self.cfg), id="train-others", markup=False)
+            with Vertical(id="train-status-box"):
+                yield Static("No run yet: check the fields and press ctrl+s to start.", id="train-run")
+                yield ProgressBar(total=None, show_eta=False, id="train-progress")
+                yield Label("", id="train-progress-text")
+                yield Static("", id="train-metrics")
+                yield Static("", id="train-message")
+        with Horizontal(id="train-charts"):
+            yield PlotextPlot(id="train-loss-chart")
+            yield PlotextPlot(id="train-lr-chart")
+        yield Log(max_lines=LOG_LINES, id="train-log", auto_scroll=True)
+
+    @staticmethod
+    def _others_text(cfg: Config) -> str:
+        t = cfg.train
+        schedule = f"{t.lr_scheduler_type}, warm-up {t.warmup_ratio:g}"
+        early = f"patience {t.early_stopping_patience}" if t.early_stopping_patience else "off"
+        return (f"batch {t.per_device_train_batch_size} x accum {t.gradient_accumulation_steps} x "
+                f"{t.num_processes} proc · {schedule} · max_length {cfg.model.max_length}\n"
+                f"save/eval every {t.save_steps}/{t.eval_steps} · early stop {early} · "
+                f"alpha {cfg.lora.lora_alpha} · seed {t.seed} · assistant-only loss "
+                f"{'on' if t.assistant_only_loss else 'off'}")
+
+    def on_show(self) -> None:
+        # Other panes focus their inputs on mount, even hidden; the keys of this pane need focus here.
+        if not self.has_focus_within:
+            self.query_one("#train-model", Input).focus()
+
+    def on_mount(self) -> None:
+        self._draw_charts()
+        self.check_fields()
+        self.attach(self._initial_run())
+        self.set_interval(POLL_S, self._tick)
+
+    # ---- which run -----------------------------------------------------------------------
+
+    def _runs_root(self) -> Path:
+        return self.cfg.path(self.cfg.train.output_dir)
+
+    def _initial_run(self) -> Path | None:
+        """The newest running run, else the newest run: reopening shows what is going on."""
+        runs = list_runs(self._runs_root())
+        for run_dir in reversed(runs[-20:]):
+            if run_state(run_dir).status in ("running", "pending"):
+                return run_dir
+        return runs[-1] if runs else None
+
+    def attach(self, run_dir: Path | None) -> None:
+        if run_dir is None:
+            return
+        if self.view is not None and self.view.run_dir == run_dir:
+            return
+        self.view = RunView(run_dir)
+        self._drawn_steps = self._drawn_evals = -1
+        log = self.query_one("#train-log", Log)
+        log.clear()
+        new = self.view.poll()
+        log.write_lines([describe_event(e) for e in new])
+        self._refresh()
+
+    def _tick(self) -> None:
+        self._since_run_check += POLL_S
+        if self._since_run_check >= NEW_RUN_CHECK_S:
+            self._since_run_check = 0.0
+            self._follow_newer_run()
+        if self.view is None:
+            return
+        before = self.view.status
+        new = self.view.poll()
+        if new:
+            self.query_one("#train-log", Log).write_lines([describe_event(e) for e in new])
+        if new or self.view.status != before:
+            self._refresh()
+
+    def _follow_newer_run(self) -> None:
+        """A run started elsewhere (the CLI, another TUI) while this one shows an idle run."""
+        if self.view is not None and self.view.status in ("running", "pending"):
+            return
+        runs = list_runs(self._runs_root())
+        if runs and (self.view is None or runs[-1].name > self.view.run_dir.name):
+            if run_state(runs[-1]).status in ("running", "pending"):
+                self.attach(runs[-1])
+
+    # ---- drawing -------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        steps = view.steps
+        last = steps[-1] if steps else {}
+        total = view.total
+        status = view.status
+        style = {"running": "bold green", "finished": "bold", "failed": "bold red", "died": "bold red",
+                 "stopped": "bold yellow"}.get(status, "bold")
+        header = Text.assemble((f"{view.run_dir.name}  ", "bold"), (status, style))
+        self.query_one("#train-run", Static).update(header)
+
+        bar = self.query_one("#train-progress", ProgressBar)
+        step = last.get("step", 0)
+        if total:
+            bar.update(total=total, progress=step)
+        else:
+            bar.update(total=None)
+        parts = [f"step {step}/{total if total else '?'}"]
+        if status == "running":
+            parts.append(f"ETA {format_duration(last.get('eta'))}" if last else "loading the model")
+        if last.get("elapsed") is not None:
+            parts.append(f"elapsed {format_duration(last.get('elapsed'))}")
+        self.query_one("#train-progress-text", Label).update(" · ".join(parts))
+
+        evals = view.evals
+        metrics = Text()
+        metrics.append("loss ", "dim").append(format_number(last.get("loss")))
+        metrics.append("   eval loss ", "dim").append(format_number(evals[-1]["eval_loss"]) if evals else "-")
+        metrics.append("   grad norm ", "dim").append(format_number(last.get("grad_norm"), 3))
+        metrics.append("\nlr ", "dim").append(format_number(last.get("learning_rate"), 3))
+        metrics.append("   tokens/s ", "dim").append(format_number(last.get("tokens_per_s"), 0))
+        metrics.append("   memory ", "dim").append(f"{format_number(last.get('memory_mb'), 0)} MB" if last else "-")
+        metrics.append("   epoch ", "dim").append(format_number(last.get("epoch"), 3))
+        self.query_one("#train-metrics", Static).update(metrics)
+        self.query_one("#train-message", Static).update(self._status_message(view))
+
+        if len(steps) != self._drawn_steps or len(evals) != self._drawn_evals:
+            self._drawn_steps, self._drawn_evals = len(steps), len(evals)
+            self._draw_charts(steps, evals)
+
+    def _status_message(self, view: RunView) -> Text:
+        status = view.status
+        terminal = next((e for e in reversed(view.events) if e["event"] in ("finished", "stopped", "failed")), None)
+        if status == "failed" and terminal:
+            return Text(f"failed: {terminal.get('message')}  (ctrl+r resumes from the last checkpoint)", "red")
+        if status == "died":
+            return Text("the worker died without a final event; ctrl+r resumes from the last complete checkpoint", "red")
+        if status == "stopped":
+            return Text("stopped with a checkpoint; ctrl+r resumes it")
+        if status == "finished" and terminal:
+            return Text(f"adapter: {terminal.get('adapter')}")
+        if status == "running":
+            return Text("running in its own process: close the TUI at will; ctrl+t stops with a checkpoint")
+        return Text("")
+
+    def _draw_charts(self, steps: list[dict] | None = None, evals: list[dict] | None = None) -> None:
+        steps = steps or []
+        evals = evals or []
+        loss_chart = self.query_one("#train-loss-chart", PlotextPlot)
+        plt = loss_chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("loss")
+        xs = [e["step"] for e in steps if e.get("loss") is not None]
+        ys = [e["loss"] for e in steps if e.get("loss") is not None]
+        if xs:
+            plt.plot(xs, ys, label="train", marker="braille")
+        eval_points = [(e["step"], e["eval_loss"]) for e in evals if e.get("eval_loss") is not None]
+        if eval_points:
+            plt.plot([p[0] for p in eval_points], [p[1] for p in eval_points], label="eval", marker="dot")
+        plt.xlabel("step")
+        loss_chart.refresh()
+
+        lr_chart = self.query_one("#train-lr-chart", PlotextPlot)
+        plt = lr_chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("learning rate")
+        points = [(e["step"], e["learning_rate"]) for e in steps if e.get("learning_rate") is not None]
+        if points:
+            plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille")
+        plt.xlabel("step")
+        lr_chart.refresh()
+
+    # ---- the form ------------------------------------------------------------------------
+
+    def _values(self) -> dict[str, str]:
+        return {field_id: self.query_one(f"#train-{field_id}", Input).value for field_id in FIELDS}
+
+    def check_fields(self) -> Config | None:
+        """Validate the fields against the schema; mark bad ones and list their problems."""
+        new_cfg, problems = config_from_fields(self.cfg, self._values(), self.query_one("#train-4bit", Checkbox).value)
+        for field_id in FIELDS:
+            self.query_one(f"#train-{field_id}", Input).set_class(field_id in problems, "-invalid")
+        self.query_one("#train-problems", Static).update(Text("\n".join(problems.values())))
+        if new_cfg is not None:
+            self.query_one("#train-others", Static).update(self._others_text(new_cfg))
+        return new_cfg
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("train-"):
+            self.check_fields()
+
+    @on(Checkbox.Changed, "#train-4bit")
+    def _toggled(self) -> None:
+        self.check_fields()
+
+    # ---- actions -------------------------------------------------------------------------
+
+    def _say(self, text: str, style: str = "") -> None:
+        self.query_one("#train-message", Static).update(Text(text, style))
+
+    def action_start(self) -> None:
+        if self.busy:
+            return
+        if self.view is not None and self.view.status in ("running", "pending"):
+            self.notify("A run is already going; stop it first (ctrl+t).", severity="warning")
+            return
+        new_cfg = self.check_fields()
+        if new_cfg is None:
+            self._say("not started: fix the marked fields first", "red")
+            self.notify("Fix the marked fields first.", severity="error")
+            return
+        self.busy = True
+        self._say("checking the config and the data, then starting the worker ...", "italic")
+        self._start(new_cfg)
+
+    @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
+    def _start(self, cfg: Config) -> None:
+        from medtui.models import ModelNotAvailable
+        from medtui.train.launch import LaunchError, start_run
+
+        try:
+            run_dir = start_run(cfg, detach=True)
+        except ConfigError as exc:
+            self.post_message(self.Failed("\n".join(exc.problems)))
+        except (LaunchError, ModelNotAvailable) as exc:
+            self.post_message(self.Failed(str(exc)))
+        except Exception as exc:  # a message, never a traceback in the UI
+            self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(self.Launched(run_dir, "started"))
+
+    def action_stop(self) -> None:
+        if self.busy or self.view is None:
+            return
+        if self.view.status != "running":
+            self.notify(f"{self.view.run_dir.name} is not running ({self.view.status}).", severity="warning")
+            return
+        self.busy = True
+        self._say("stopping: the worker saves a checkpoint at the end of its current step ...", "italic")
+        self._stop(self.view.run_dir)
+
+    @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
+    def _stop(self, run_dir: Path) -> None:
+        from medtui.train.launch import stop_run
+
+        self.post_message(self.Stopped(run_dir, stop_run(run_dir, timeout=300)))
+
+    def action_resume(self) -> None:
+        if self.busy or self.view is None:
+            return
+        if self.view.status not in ("stopped", "died", "failed"):
+            self.notify(f"{self.view.run_dir.name} cannot be resumed ({self.view.status}).", severity="warning")
+            return
+        self.busy = True
+        self._say("resuming from the latest complete checkpoint ...", "italic")
+        self._resume(self.view.run_dir)
+
+    @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
+    def _resume(self, run_dir: Path) -> None:
+        from medtui.train.launch import LaunchError, resume_run
+
+        try:
+            resume_run(run_dir, detach=True)
+        except LaunchError as exc:
+            self.post_message(self.Failed(str(exc)))
+        except Exception as exc:
+            self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(self.Launched(run_dir, "resumed"))
+
+    def action_latest(self) -> None:
+        runs = list_runs(self._runs_root())
+        if runs:
+            self.attach(runs[-1])
+
+    # ---- results from workers ------------------------------------------------------------
+
+    @on(Launched)
+    def _launched(self, message: Launched) -> None:
+        self.busy = False
+        self.notify(f"Run {message.run_dir.name} {message.note}.")
+        self.attach(message.run_dir)
+        self._tick()
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.busy = False
+        self._say(message.text, "red")
+        self.notify(message.text.splitlines()[0], severity="error", timeout=8)
+
+    @on(Stopped)
+    def _stopped(self, message: Stopped) -> None:
+        self.busy = False
+        if not message.ok:
+            self.notify("The worker has not stopped yet; it may be evaluating or saving.", severity="warning")
+        self._tick()

@@ -1,0 +1,149 @@
+"""The Ollama TEMPLATE medtui writes renders, with Go's own text/template and Ollama's data shape
+(tests/go/ollama_render.go), byte for byte what the model's Jinja chat template renders with the
+generation prompt: with and without a system prompt, one turn and several."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from medtui.export.modelfile import ModelfileSpec, check_modelfile, write_modelfile
+from medtui.export.template import (
+    CHECK_CONVERSATIONS, expected_prompt, jinja_renderer, ollama_template_for, render_chat_format,
+)
+
+GO_PROGRAM = Path(__file__).parent / "go" / "ollama_render.go"
+
+# Other families' chat templates (shortened from their tokenizer_config.json files), to show the
+# derivation is not tied to ChatML: Llama 3.1 (BOS, header tokens, a dated system block, trimmed
+# contents), Gemma (no system role: the system text is folded into the first user turn; the
+# assistant is "model"), Qwen 2.5 (ChatML with a default system prompt).
+LLAMA31 = (
+    "{{- bos_token }}{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']|trim %}"
+    "{%- set messages = messages[1:] %}{%- else %}{%- set system_message = \"\" %}{%- endif %}"
+    "{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}{{- \"Cutting Knowledge Date: December 2023\\n\" }}"
+    "{{- \"Today Date: 26 Jul 2024\\n\\n\" }}{{- system_message }}{{- \"<|eot_id|>\" }}"
+    "{%- for message in messages %}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
+    "+ message['content'] | trim + '<|eot_id|>' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"
+)
+GEMMA = (
+    "{{ bos_token }}{%- if messages[0]['role'] == 'system' -%}{%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}"
+    "{%- set loop_messages = messages[1:] -%}{%- else -%}{%- set first_user_prefix = \"\" -%}"
+    "{%- set loop_messages = messages -%}{%- endif -%}{%- for message in loop_messages -%}"
+    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}"
+    "{{ raise_exception(\"Conversation roles must alternate user/assistant/user/assistant/...\") }}{%- endif -%}"
+    "{%- if (message['role'] == 'assistant') -%}{%- set role = \"model\" -%}{%- else -%}{%- set role = message['role'] -%}"
+    "{%- endif -%}{{ '<start_of_turn>' + role + '\\n' + (first_user_prefix if loop.first else \"\") }}"
+    "{{ message['content'] | trim }}{{ '<end_of_turn>\\n' }}{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{'<start_of_turn>model\\n'}}{%- endif -%}"
+)
+QWEN25 = (
+    "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}"
+    "{%- endif %}{%- for message in messages %}{%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first)"
+    " or (message.role == \"assistant\") %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
+    "{%- endif %}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+MODELFILE_SYSTEM = 'You are a careful medical assistant.\nSay "see a doctor" when unsure; never diagnose.'
+
+
+@pytest.fixture(scope="module")
+def go_renderer(tmp_path_factory) -> Path:
+    if shutil.which("go") is None:
+        pytest.fail("Go is needed to check Ollama templates: install golang-go (scripts/setup.sh --test does)")
+    binary = tmp_path_factory.mktemp("go") / "ollama_render"
+    done = subprocess.run(["go", "build", "-o", str(binary), str(GO_PROGRAM)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return binary
+
+
+def go_render(binary: Path, requests: list[dict]) -> list[dict]:
+    done = subprocess.run([str(binary)], input=json.dumps(requests), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def embedded_tokenizer(embedded_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(embedded_model_dir))
+
+
+def cases():
+    """(label, messages given to Ollama, Modelfile SYSTEM, messages the Jinja template sees)."""
+    out = [(label, msgs, "", msgs) for label, msgs in CHECK_CONVERSATIONS]
+    user_only = [m for m in CHECK_CONVERSATIONS[2][1]]
+    out.append(("several turns, SYSTEM from the Modelfile", user_only, MODELFILE_SYSTEM,
+                [{"role": "system", "content": MODELFILE_SYSTEM}, *user_only]))
+    out.append(("one turn, SYSTEM from the Modelfile", CHECK_CONVERSATIONS[0][1], MODELFILE_SYSTEM,
+                [{"role": "system", "content": MODELFILE_SYSTEM}, *CHECK_CONVERSATIONS[0][1]]))
+    return out
+
+
+def assert_go_matches_jinja(binary: Path, tokenizer, template_text: str, fmt, skip_system: bool = False):
+    render = jinja_renderer(tokenizer)
+    chosen = [c for c in cases() if not (skip_system and any(m["role"] == "system" for m in c[3]))]
+    requests = [{"template": template_text, "messages": msgs, "system": system} for _, msgs, system, _ in chosen]
+    answers = go_render(binary, requests)
+    for (label, _, _, jinja_messages), answer in zip(chosen, answers):
+        assert "error" not in answer, f"{label}: {answer.get('error')}"
+        want = expected_prompt(render, fmt, jinja_messages)
+        assert answer["prompt"] == want, f"{label}:\nGo:    {answer['prompt']!r}\nJinja: {want!r}"
+    return len(chosen)
+
+
+def test_go_renders_the_embedded_models_chat_template_exactly(go_renderer, embedded_tokenizer):
+    derived = ollama_template_for(embedded_tokenizer)
+    assert derived.problem is None and derived.text
+    assert assert_go_matches_jinja(go_renderer, embedded_tokenizer, derived.text, derived.fmt) == 6
+
+
+def test_the_template_read_back_from_a_written_modelfile_still_renders_exactly(go_renderer, embedded_tokenizer, tmp_path):
+    derived = ollama_template_for(embedded_tokenizer)
+    written = write_modelfile(ModelfileSpec("./m.gguf", derived.text, MODELFILE_SYSTEM, ["<|im_end|>"], []))
+    parsed = check_modelfile(written.text)
+    assert parsed.first("template") == derived.text
+    assert parsed.first("system") == MODELFILE_SYSTEM
+    assert_go_matches_jinja(go_renderer, embedded_tokenizer, parsed.first("template"), derived.fmt)
+
+
+@pytest.mark.parametrize("name, template, system_style", [
+    ("llama3.1", LLAMA31, "block"), ("gemma", GEMMA, "fold"), ("qwen2.5", QWEN25, "block"),
+])
+def test_other_families_chat_templates_render_exactly_in_go(go_renderer, embedded_tokenizer, name, template, system_style):
+    tokenizer = copy.deepcopy(embedded_tokenizer)
+    tokenizer.chat_template = template
+    derived = ollama_template_for(tokenizer)
+    assert derived.problem is None, derived.problem
+    assert derived.fmt.system_style == system_style
+    assert_go_matches_jinja(go_renderer, tokenizer, derived.text, derived.fmt)
+    if name in ("llama3.1", "gemma"):  # both strip message whitespace, which Go cannot; the note says so
+        assert derived.fmt.trims_content and derived.fmt.notes
+
+
+def test_a_template_that_rewrites_contents_is_reported_not_guessed(embedded_tokenizer):
+    tokenizer = copy.deepcopy(embedded_tokenizer)
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] | upper }}\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    derived = ollama_template_for(tokenizer)
+    assert derived.text is None
+    assert derived.problem
+
+
+def test_the_python_mirror_agrees_with_go(go_renderer, embedded_tokenizer):
+    """render_chat_format is what medtui's own check uses; it must be what Ollama does."""
+    derived = ollama_template_for(embedded_tokenizer)
+    requests = [{"template": derived.text, "messages": msgs, "system": system} for _, msgs, system, _ in cases()]
+    for (_, msgs, system, _), answer in zip(cases(), go_render(go_renderer, requests)):
+        assert answer["prompt"] == render_chat_format(derived.fmt, msgs, system)
