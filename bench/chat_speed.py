@@ -6,8 +6,10 @@ prompts are answered twice, alternately, from the same loaded model:
           llama-cpp-python `create_chat_completion(stream=True)`, on the same messages;
   medtui  `ChatSession.send(prompt)`: safety screen, history fitting (token counting), the
           streaming wrapper, the disclaimer.
-Sampling is greedy so both produce the same tokens; the overhead is the median over prompts of
-medtui's time per answer against the direct call's, side by side in one process.
+Sampling is greedy so both produce the same tokens. The overhead is reported three ways, since a
+shared machine makes wall time noisy: the median over answers of medtui's wall time against the
+direct call's (side by side, alternating), the same for the process's CPU time, and the cost of
+medtui's own steps (screen, history fitting, disclaimer) timed alone, as a share of a direct answer.
 
     .venv/bin/python bench/chat_speed.py [--config CFG] [--adapter RUN[:CKPT]] [--gguf FILE]
                                          [--tokens 64] [--repeats 2] [--json]
@@ -81,6 +83,28 @@ def direct_llama(backend, messages, settings, max_new_tokens):
     return first, seconds, len(llm.tokenize(text.encode(), add_bos=False, special=False)) + (finish != "length")
 
 
+def layer_cost_s(session, prompt: str, repeats: int = 20) -> float:
+    """Seconds medtui's own steps take per answer, timed without generating."""
+    from medtui.chat import fit_history
+    from medtui.safety import with_disclaimer
+
+    backend, settings, safety = session.backend, session.settings, session.safety
+    start = time.perf_counter()
+    for _ in range(repeats):
+        session.screen(prompt)
+        fit_history(safety.system_prompt, [], prompt, backend.count_tokens, settings.context_length,
+                    settings.max_new_tokens)
+        with_disclaimer("An answer of a few sentences about the question asked. " * 6, safety.disclaimer)
+    return (time.perf_counter() - start) / repeats
+
+
+def timed(call, *args):
+    """(result, wall seconds, process CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call(*args)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def through_medtui(session, prompt):
     session.clear()
     start = time.perf_counter()
@@ -109,13 +133,20 @@ def bench_backend(backend, cfg, tokens: int, repeats: int):
     # One answer first so neither side pays for warm-up (allocations, kernels, caches).
     through_medtui(session, PROMPTS[0])
     rows = []
-    for _ in range(repeats):
-        for prompt in PROMPTS:
+    for repeat in range(repeats):
+        for index, prompt in enumerate(PROMPTS):
             messages = [{"role": "system", "content": safety.system_prompt}, {"role": "user", "content": prompt}]
-            d_first, d_total, d_tokens = direct(backend, messages, settings, tokens)
-            m_first, m_total, m_tokens, _ = through_medtui(session, prompt)
+            # Alternate who goes first: llama.cpp reuses the KV cache of a prompt it has just seen.
+            if (repeat + index) % 2 == 0:
+                (d_first, d_total, d_tokens), _, d_cpu = timed(direct, backend, messages, settings, tokens)
+                (m_first, m_total, m_tokens, _), _, m_cpu = timed(through_medtui, session, prompt)
+            else:
+                (m_first, m_total, m_tokens, _), _, m_cpu = timed(through_medtui, session, prompt)
+                (d_first, d_total, d_tokens), _, d_cpu = timed(direct, backend, messages, settings, tokens)
             rows.append({"prompt": prompt, "direct_first_s": d_first, "direct_s": d_total, "direct_tokens": d_tokens,
-                         "medtui_first_s": m_first, "medtui_s": m_total, "medtui_tokens": m_tokens})
+                         "direct_cpu_s": d_cpu, "medtui_first_s": m_first, "medtui_s": m_total,
+                         "medtui_tokens": m_tokens, "medtui_cpu_s": m_cpu})
+    layer_s = statistics.median(layer_cost_s(session, prompt) for prompt in PROMPTS)
     backend.unload()
 
     def med(key):
@@ -127,6 +158,7 @@ def bench_backend(backend, cfg, tokens: int, repeats: int):
 
     same_tokens = all(r["direct_tokens"] == r["medtui_tokens"] for r in rows)
     overhead = statistics.median(r["medtui_s"] / r["direct_s"] - 1 for r in rows)
+    cpu_overhead = statistics.median(r["medtui_cpu_s"] / r["direct_cpu_s"] - 1 for r in rows)
     return {
         "backend": backend.kind, "model": backend.model, "load_s": round(load_s, 2), "answers": len(rows),
         "first_token_s": {"direct": round(med("direct_first_s"), 3), "medtui": round(med("medtui_first_s"), 3)},
@@ -135,6 +167,9 @@ def bench_backend(backend, cfg, tokens: int, repeats: int):
         "tokens_median": med("medtui_tokens"),
         "same_tokens": same_tokens,
         "overhead_pct": round(100 * overhead, 2),
+        "cpu_overhead_pct": round(100 * cpu_overhead, 2),
+        "layer_ms": round(1000 * layer_s, 2),
+        "layer_pct": round(100 * layer_s / med("direct_s"), 3),
         "rows": rows,
     }
 
@@ -180,12 +215,13 @@ def main() -> int:
     print(f"{len(PROMPTS)} prompts x {args.repeats}, greedy, max_new_tokens {args.tokens}, {os.cpu_count()} CPUs, "
           f"load average {load_before[0]:.1f} -> {report['loadavg_after'][0]:.1f}")
     print("| backend | model | load s | first token s (direct / medtui) | tok/s (direct / medtui) "
-          "| tokens | same tokens | medtui overhead |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| tokens | same tokens | overhead: wall | CPU | medtui steps alone |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['backend']} | {r['model']} | {r['load_s']} | {r['first_token_s']['direct']} / "
               f"{r['first_token_s']['medtui']} | {r['tokens_per_s']['direct']} / {r['tokens_per_s']['medtui']} | "
-              f"{r['tokens_median']:g} | {'yes' if r['same_tokens'] else 'NO'} | {r['overhead_pct']:+.1f}% |")
+              f"{r['tokens_median']:g} | {'yes' if r['same_tokens'] else 'NO'} | {r['overhead_pct']:+.1f}% | "
+              f"{r['cpu_overhead_pct']:+.1f}% | {r['layer_ms']} ms = {r['layer_pct']:.2f}% |")
     return 0
 
 

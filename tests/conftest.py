@@ -74,7 +74,7 @@ def session_config(session_workspace) -> Path:
     return write_test_config(session_workspace)
 
 
-def wait_for_terminal_event(run_dir: Path, timeout: float = 900) -> list[dict]:
+def wait_for_terminal_event(run_dir: Path, timeout: float = 2400) -> list[dict]:
     from medtui.train.events import TERMINAL_EVENTS, read_events, worker_alive
 
     deadline = time.time() + timeout

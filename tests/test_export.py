@@ -84,6 +84,7 @@ def test_every_gguf_loads_in_llama_cpp_and_answers_a_medical_question(exported_r
         text = answer["message"]["content"]
         words = [w for w in text.split() if any(c.isalpha() for c in w)]
         assert len(words) >= 8, f"{item['quant']} answered {text!r}"
+        assert any(w in text.lower() for w in ("fever", "cough", "symptom", "flu", "influenza")), text
         assert "<|im_start|>" not in text and "<|im_end|>" not in text
         assert answer["finish_reason"] in ("stop", "length")
 

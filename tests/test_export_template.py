@@ -117,7 +117,9 @@ def test_the_template_read_back_from_a_written_modelfile_still_renders_exactly(g
 
 
 @pytest.mark.parametrize("name, template, system_style", [
-    ("llama3.1", LLAMA31, "block"), ("gemma", GEMMA, "fold"), ("qwen2.5", QWEN25, "block"),
+    pytest.param("llama3.1", LLAMA31, "block", id="llama3.1"),
+    pytest.param("gemma", GEMMA, "fold", id="gemma"),
+    pytest.param("qwen2.5", QWEN25, "block", id="qwen2.5"),
 ])
 def test_other_families_chat_templates_render_exactly_in_go(go_renderer, embedded_tokenizer, name, template, system_style):
     tokenizer = copy.deepcopy(embedded_tokenizer)

@@ -83,6 +83,8 @@ def export_choices(cfg) -> list[ModelChoice]:
     root = cfg.path(cfg.export.out_dir)
     choices = []
     for manifest in sorted(root.glob(f"*/{EXPORT_MANIFEST}"), reverse=True):
+        if manifest.parent.name.startswith("."):  # an export still being built
+            continue
         try:
             info = json.loads(manifest.read_text(encoding="utf-8"))
             ggufs = info.get("gguf") or []

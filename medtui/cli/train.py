@@ -190,8 +190,10 @@ def stop_command(args) -> int:
                           "checkpoint": terminal.get("checkpoint")}))
     else:
         print(describe_event(terminal) if terminal else f"run {run_dir.name}: {state.status}")
-        if state.status == "stopped":
+        if state.status == "stopped" and terminal.get("checkpoint"):
             print(f"resume with `medtui train resume {run_dir.name}`")
+        elif state.status == "stopped":
+            print("it stopped before its first step, so there is nothing to resume; start a new run")
     return EXIT_OK if state.status == "stopped" else EXIT_FAILED
 
 

@@ -79,6 +79,8 @@ class MedTUI(App):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # Focus must follow the tab: a focused widget left behind in the hidden pane gets refocused
         # by Textual, and TabbedContent then follows that focus straight back to the old pane.
+        if not self.screen_stack:  # shutting down
+            return
         focused = self.focused
         if focused is not None and event.pane in focused.ancestors:
             return

@@ -344,8 +344,10 @@ class TrainPane(Widget):
             return Text(f"failed: {terminal.get('message')}  (ctrl+r resumes from the last checkpoint)", "red")
         if status == "died":
             return Text("the worker died without a final event; ctrl+r resumes from the last complete checkpoint", "red")
-        if status == "stopped":
+        if status == "stopped" and terminal and terminal.get("checkpoint"):
             return Text("stopped with a checkpoint; ctrl+r resumes it")
+        if status == "stopped":
+            return Text("stopped before its first step: nothing to resume; ctrl+s starts a new run")
         if status == "finished" and terminal:
             return Text(f"adapter: {terminal.get('adapter')}")
         if status == "running":
