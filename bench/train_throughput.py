@@ -4,7 +4,7 @@ Same model (the embedded SmolLM2-135M-Instruct unless --model), same conversatio
 snapshot of medtui's own run, so both see exactly the same records), same settings (4-bit NF4,
 LoRA r=16 on all linear layers, batch 4, gradient checkpointing, max_length), same machine, in
 one invocation, each in a fresh process. Throughput is trained (non-padding) tokens per second
-over the steady-state steps (the first --warmup steps are left out), as TRL counts them.
+per step, as TRL counts them; the median over the steps after the first --warmup.
 
 Also: medtui with packing (best-fit packing, padding-free) on the same data, and peak memory
 with the base model loaded in 4 bits against 16/32 bits (bf16 on CUDA, fp32 on CPU).
@@ -85,12 +85,13 @@ def _rss() -> float:
 # --------------------------------------------------------------------------- measuring
 
 def steady_tokens_per_s(points: list[tuple[float, float]], warmup: int) -> float:
-    """(time, cumulative tokens) per logged step -> tokens/s after the warm-up steps."""
+    """(time, cumulative tokens) per logged step -> the median of the per-step tokens/s after the
+    warm-up steps. The median, not the mean over the window: on a shared machine another job
+    starting mid-run can make a step ten times slower, and one such step would decide a mean."""
     usable = points[warmup:]
-    if len(usable) < 2:
+    if len(usable) < 3:
         raise SystemExit("not enough steps after warm-up; raise --steps")
-    (t0, n0), (t1, n1) = usable[0], usable[-1]
-    return (n1 - n0) / (t1 - t0)
+    return statistics.median((n1 - n0) / (t1 - t0) for (t0, n0), (t1, n1) in zip(usable, usable[1:]))
 
 
 def run_medtui(workspace: Path, overrides: list[str]) -> tuple[Path, list[tuple[float, float]], float]:

@@ -131,6 +131,10 @@ def _quiet_libraries() -> None:
     hf_logging.disable_progress_bar()
 
 
+def _threads(count: int) -> str:
+    return f"{count} thread" + ("" if count == 1 else "s")
+
+
 def _has_tokenizer(folder: Path) -> bool:
     return (folder / "tokenizer_config.json").exists() and (
         (folder / "tokenizer.json").exists() or (folder / "tokenizer.model").exists()
@@ -208,7 +212,7 @@ class TransformersBackend(Backend):
             # busy machine (measured on 2 cores: 7 tok/s with one thread, 0.6 with two).
             torch.set_num_threads(worker_threads())
             kwargs["dtype"] = torch.float32
-            self.device_used = f"cpu (float32, {torch.get_num_threads()} threads)"
+            self.device_used = f"cpu (float32, {_threads(torch.get_num_threads())})"
         report(f"loading {self.base_path} on {self.device_used}")
         try:
             model = AutoModelForCausalLM.from_pretrained(str(self.base_path), **kwargs)
@@ -384,7 +388,7 @@ class GGUFBackend(Backend):
             bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
         )
         self._llm = llm
-        self.device_used = "llama.cpp on gpu" if gpu else f"llama.cpp on cpu, {threads} threads"
+        self.device_used = "llama.cpp on gpu" if gpu else f"llama.cpp on cpu, {_threads(threads)}"
         self.loaded = True
         report("ready")
 
@@ -400,7 +404,6 @@ class GGUFBackend(Backend):
         return len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
     def _generate(self, messages, settings, cancel, max_new_tokens, result) -> Iterator[str]:
-        result.prompt_tokens = self.count_tokens(messages)
         with self._lock:
             chunks = self._llm.create_chat_completion(
                 messages=messages,

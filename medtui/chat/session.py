@@ -164,6 +164,7 @@ class ChatSession:
                              context, self.settings.max_new_tokens)
         reply.dropped_turns = fitted.dropped_turns
         stream = self.backend.stream(fitted.messages, self.settings, cancel, max_new_tokens=fitted.max_new_tokens)
+        stream.result.prompt_tokens = fitted.prompt_tokens  # counted already, while fitting
         reply.generation = stream.result
         turn = Turn(reply.prompt, "")
         self.turns.append(turn)

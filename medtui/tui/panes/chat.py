@@ -167,6 +167,7 @@ class ChatPane(Widget):
         current = self.sides["left"].choice
         if choice is not None and (current is None or choice.key != current.key):
             self._set_choice("left", choice, load=True)
+        self._back_to_prompt()
 
     @on(Select.Changed, "#chat-compare")
     def _compare_changed(self, event: Select.Changed) -> None:
@@ -174,12 +175,18 @@ class ChatPane(Widget):
         if event.value is Select.NULL:
             self._drop_side("right")
             column.add_class("-hidden")
-            return
-        choice = self.choices.get(event.value)
-        current = self.sides["right"].choice
-        column.remove_class("-hidden")
-        if choice is not None and (current is None or choice.key != current.key):
-            self._set_choice("right", choice, load=True)
+        else:
+            choice = self.choices.get(event.value)
+            current = self.sides["right"].choice
+            column.remove_class("-hidden")
+            if choice is not None and (current is None or choice.key != current.key):
+                self._set_choice("right", choice, load=True)
+        self._back_to_prompt()
+
+    def _back_to_prompt(self) -> None:
+        """After a model is picked the next thing to do is type, while it loads."""
+        if self.is_mounted:
+            self.query_one("#chat-input", Input).focus()
 
     def select_model(self, kind: str, path: str = "", side: str = "left") -> bool:
         """Choose a model from elsewhere in the app (e.g. an export just written)."""
