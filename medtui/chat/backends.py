@@ -76,6 +76,10 @@ class Stream:
                 self.result.text += piece
                 yield piece
         finally:
+            # A reader that stops early must not leave the generator (and the model's lock) suspended.
+            close = getattr(self._pieces, "close", None)
+            if close is not None:
+                close()
             self.result.seconds = time.perf_counter() - start
 
 

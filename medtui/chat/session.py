@@ -99,6 +99,9 @@ class Reply:
                 self.text += piece
                 yield piece
         finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
             self.seconds = time.perf_counter() - start
 
     def consume(self) -> "Reply":
