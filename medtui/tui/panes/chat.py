@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Markdown, Select, Static
 
+from medtui.tui.panes import pane_is_shown
 from medtui.chat import FINISH_LABELS, ChatError, ChatSession, ModelChoice, list_choices, make_backend
 
 SIDES = ("left", "right")
@@ -157,7 +158,8 @@ class ChatPane(Widget):
 
     def on_show(self) -> None:
         # Arriving on the tab means typing: the prompt takes the keys (and the footer shows ours).
-        self.query_one("#chat-input", Input).focus()
+        if pane_is_shown(self):
+            self.query_one("#chat-input", Input).focus()
 
     # ---- choosing models ------------------------------------------------------------------
 
@@ -185,7 +187,7 @@ class ChatPane(Widget):
 
     def _back_to_prompt(self) -> None:
         """After a model is picked the next thing to do is type, while it loads."""
-        if self.is_mounted:
+        if self.is_mounted and pane_is_shown(self):
             self.query_one("#chat-input", Input).focus()
 
     def select_model(self, kind: str, path: str = "", side: str = "left") -> bool:

@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, ProgressBar, Select, SelectionList, Static
 
+from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.export.pipeline import STAGES
 from medtui.runs import RunSummary, format_bytes, list_runs, runs_root
@@ -150,7 +151,7 @@ class ExportPane(Widget):
         self.refresh_runs()
 
     def on_show(self) -> None:
-        if self.screen.focused is None or self not in self.screen.focused.ancestors:
+        if pane_is_shown(self) and (self.screen.focused is None or self not in self.screen.focused.ancestors):
             self.query_one("#export-run", Select).focus()
 
     def on_hide(self) -> None:

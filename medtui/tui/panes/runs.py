@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
+from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.runs import (
     Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes,
@@ -300,7 +301,8 @@ class RunsPane(Widget):
 
     def on_show(self) -> None:
         # Switching to this tab leaves focus on the tab bar, where the pane's keys would not apply.
-        self.query_one("#runs-table", DataTable).focus()
+        if pane_is_shown(self):
+            self.query_one("#runs-table", DataTable).focus()
 
     def on_hide(self) -> None:
         # Leaving the tab with focus inside the pane: Textual would move focus to a widget still

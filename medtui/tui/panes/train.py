@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Log, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
+from medtui.tui.panes import pane_is_shown
 from medtui.config import Config, ConfigError
 from medtui.train.events import (
     describe_event,
@@ -235,7 +236,7 @@ class TrainPane(Widget):
 
     def on_show(self) -> None:
         # Other panes focus their inputs on mount, even hidden; the keys of this pane need focus here.
-        if not self.has_focus_within:
+        if pane_is_shown(self) and not self.has_focus_within:
             self.query_one("#train-model", Input).focus()
 
     def on_mount(self) -> None:
