@@ -647,6 +647,33 @@ def format_steps(summary: RunSummary) -> str:
     return f"{summary.step}/{summary.total_steps}" if summary.total_steps else str(summary.step)
 
 
+def format_metric(name: str, value: Any) -> str:
+    """One cell of a run comparison (the names come from `Comparison.metrics`)."""
+    if value is None:
+        return "-"
+    if name == "steps":
+        done, total = value
+        return f"{done}/{total}" if total else str(done)
+    if "loss" in name:
+        return format_loss(value)
+    if name == "duration":
+        return format_duration(value)
+    if isinstance(value, float):
+        return f"{value:.2f}" if name == "epoch" else f"{value:.0f}"
+    return str(value)
+
+
+def format_config_value(value: Any) -> str:
+    """A config value as it would be written in TOML (strings quoted, booleans lower-case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (str, list, dict)) or value is None:
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 def format_bytes(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):

@@ -190,32 +190,15 @@ def _loss_range(curve: list[tuple[int, float]]) -> str:
 
 
 def _value(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+    from medtui.runs import format_config_value
+
+    return "-" if value is None else format_config_value(value)
 
 
 def _metric(name: str, value: Any) -> str:
-    from medtui.runs import format_duration, format_loss
+    from medtui.runs import format_metric
 
-    if value is None:
-        return "-"
-    if name == "steps":
-        done, total = value
-        return f"{done}/{total}" if total else str(done)
-    if "loss" in name:
-        return format_loss(value)
-    if name == "duration":
-        return format_duration(value)
-    if isinstance(value, float):
-        return f"{value:.2f}" if name == "epoch" else f"{value:.0f}"
-    return str(value)
+    return format_metric(name, value)
 
 
 def cmd_compare(args) -> int:

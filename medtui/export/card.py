@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from medtui.runs import format_bytes
+
 
 def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:
@@ -17,15 +19,6 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}g}"
     return str(value)
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"  # pragma: no cover
 
 
 def _run_metrics(events: list[dict]) -> dict[str, Any]:
@@ -90,11 +83,11 @@ def model_card(result: dict[str, Any], run_cfg, events: list[dict], files: list[
             "",
             "| File | Size | Perplexity | Agreement |",
             "|---|---:|---:|---:|",
-            f"| merged/ (safetensors) | {_size(result.get('merged_bytes') or 0)} | {_fmt(result.get('merged_perplexity'))} | — |",
+            f"| merged/ (safetensors) | {format_bytes(result.get('merged_bytes') or 0)} | {_fmt(result.get('merged_perplexity'))} | — |",
         ]
         for item in gguf:
             agreement = f"{item['agreement']:.1%}" if item.get("agreement") is not None else "—"
-            lines.append(f"| {Path(item['path']).name} | {_size(item['bytes'])} | {_fmt(item.get('perplexity'))} | {agreement} |")
+            lines.append(f"| {Path(item['path']).name} | {format_bytes(item['bytes'])} | {_fmt(item.get('perplexity'))} | {agreement} |")
     else:
         lines.append("Not measured for this export ([export] fidelity_records = 0).")
     lines += [
@@ -156,6 +149,6 @@ def model_card(result: dict[str, Any], run_cfg, events: list[dict], files: list[
         "| File | Size | SHA-256 |",
         "|---|---:|---|",
     ]
-    lines += [f"| {name} | {_size(size)} | `{digest}` |" for name, size, digest in files]
+    lines += [f"| {name} | {format_bytes(size)} | `{digest}` |" for name, size, digest in files]
     lines += ["", f"Made with medtui {result.get('medtui_version', '')}.", ""]
     return "\n".join(lines)

@@ -8,9 +8,7 @@ Results come back to the UI thread through call_from_thread; no widget is touche
 
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -25,8 +23,8 @@ from textual_plotext import PlotextPlot
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.runs import (
-    Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes,
-    format_duration, format_loss, format_steps, runs_root,
+    Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
+    format_duration, format_loss, format_metric, format_steps, runs_root,
 )
 
 REFRESH_SECONDS = 2.0
@@ -70,11 +68,7 @@ def _row(summary: RunSummary, marked: bool) -> tuple:
 
 
 def _value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return json.dumps(value, ensure_ascii=False)
+    return format_config_value(value)
 
 
 def describe(details: RunDetails) -> Text:
@@ -239,18 +233,7 @@ def _missing(value) -> str:
 
 
 def _metric(name: str, value) -> str:
-    if value is None:
-        return "-"
-    if name == "steps":
-        done, total = value
-        return f"{done}/{total}" if total else str(done)
-    if "loss" in name:
-        return format_loss(value)
-    if name == "duration":
-        return format_duration(value)
-    if isinstance(value, float):
-        return f"{value:.2f}" if name == "epoch" else f"{value:.0f}"
-    return _short(str(value), 36)
+    return _short(format_metric(name, value), 36)
 
 
 class RunsPane(Widget):
