@@ -38,16 +38,37 @@ def register(sub, common) -> None:
     p.set_defaults(handler=run_export)
 
 
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM (a closed SSH session, `kill`, the pane's cancel) unwinds like Ctrl-C, so the
-    build folder is removed on the way out."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+class StickyInterrupt:
+    """Ctrl-C and SIGTERM (a closed SSH session, `kill`, the pane's cancel) unwind the export like
+    KeyboardInterrupt, so the build folder is removed on the way out.
 
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (tests calling main() from a thread)
-        pass
+    Python drops a KeyboardInterrupt raised while it runs a callback whose errors it ignores (the
+    at-fork hooks that run as the converter or quantizer child is spawned, a __del__): the export
+    would then finish as if the user had not asked it to stop. The signal is therefore also
+    remembered, and the next progress report raises it again.
+    """
+
+    def __init__(self) -> None:
+        self.signalled = False
+
+    def install(self) -> None:
+        def handler(signum, frame):
+            self.signalled = True
+            raise KeyboardInterrupt
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                signal.signal(signum, handler)
+            except ValueError:  # not the main thread (tests calling main() from a thread)
+                return
+
+    def wrap(self, progress):
+        def checked(stage: str, fraction: float, message: str) -> None:
+            if self.signalled:
+                raise KeyboardInterrupt
+            progress(stage, fraction, message)
+
+        return checked
 
 
 class ProgressPrinter:
@@ -150,8 +171,9 @@ def run_export(args) -> int:
     from medtui.export import ExportError, export_run, plan_export
 
     cfg = config_from(args)
-    _interrupt_on_sigterm()
-    progress = _events_printer if args.events else ProgressPrinter()
+    interrupt = StickyInterrupt()
+    interrupt.install()
+    progress = interrupt.wrap(_events_printer if args.events else ProgressPrinter())
     try:
         plan = plan_export(cfg, args.target, args.quant or None, args.out, args.force, args.checkpoint)
     except ExportError as exc:  # nothing started: a usage problem (run, checkpoint, type, disk, converter)
