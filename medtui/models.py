@@ -163,6 +163,19 @@ def model_label(name: str) -> str:
     return name or EMBEDDED_LABEL
 
 
+def quiet_library_chatter() -> None:
+    """Keep library chatter off the user's terminal: transformers' loading bars (medtui draws its
+    own progress) and bitsandbytes' notice that it could not fetch an optional CPU kernel from the
+    hub (medtui never fetches code from the hub; the built-in kernel is used)."""
+    import logging
+
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def load_tokenizer(path: Path | str, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 

@@ -8,7 +8,6 @@ and llama_cpp load inside `load()`.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -126,15 +125,6 @@ class Backend:
         raise NotImplementedError
 
 
-def _quiet_libraries() -> None:
-    """Keep library chatter (progress bars, optional-kernel notices) off the user's terminal."""
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-
-
 def _threads(count: int) -> str:
     return f"{count} thread" + ("" if count == 1 else "s")
 
@@ -176,7 +166,9 @@ class TransformersBackend(Backend):
         if self.loaded:
             return
         report = progress or (lambda message: None)
-        _quiet_libraries()
+        from medtui.models import quiet_library_chatter
+
+        quiet_library_chatter()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

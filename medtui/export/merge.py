@@ -34,6 +34,9 @@ def pick_tokenizer_source(adapter_dir: Path, base_path: Path | str) -> Path | st
 def merge_adapter(base_path: Path | str, adapter_dir: Path, out_dir: Path, device: str = "cpu",
                   trust_remote_code: bool = False,
                   report: Callable[[float, str], None] = lambda f, m: None) -> MergeResult:
+    from medtui.models import quiet_library_chatter
+
+    quiet_library_chatter()
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import shutil
@@ -340,6 +341,8 @@ class TrainingSession:
         disable_progress_bar()
         hf_logging.set_verbosity_warning()
         hf_logging.disable_progress_bar()
+        # bitsandbytes' notice about a hub kernel it cannot fetch offline only misleads in the log.
+        logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", category=FutureWarning)
         from medtui.models import load_tokenizer, resolve_model
 
