@@ -116,7 +116,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "warmup_ratio": Key(0.05, "float", "share of steps spent warming up", minimum=0.0, maximum=1.0),
         "weight_decay": Key(0.0, "float", "AdamW weight decay", minimum=0.0),
         "max_grad_norm": Key(1.0, "float", "gradient clipping", minimum=0.0),
-        "optim": Key("adamw_torch", "str", "optimizer name as transformers spells it"),
+        "optim": Key("adamw_torch_fused", "str", "optimizer name as transformers spells it (its own default)"),
         "logging_steps": Key(1, "int", "steps between step events", minimum=1),
         "save_steps": Key(20, "int", "steps between checkpoints", minimum=1),
         "eval_steps": Key(20, "int", "steps between evaluations", minimum=1),

@@ -166,8 +166,12 @@ def model_label(name: str) -> str:
 def quiet_library_chatter() -> None:
     """Keep library chatter off the user's terminal: transformers' loading bars (medtui draws its
     own progress) and bitsandbytes' notice that it could not fetch an optional CPU kernel from the
-    hub (medtui never fetches code from the hub; the built-in kernel is used)."""
+    hub (medtui never fetches code from the hub; the built-in kernel is used), and transformers'
+    deprecation notices about calls PEFT makes, which a user cannot act on."""
     import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
 
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     from transformers.utils import logging as hf_logging
