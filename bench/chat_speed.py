@@ -98,8 +98,13 @@ def layer_cost_s(session, prompt: str, repeats: int = 20) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def timed(call, *args):
-    """(result, wall seconds, process CPU seconds) of one call."""
+def timed(call, backend, *args):
+    """(result, wall seconds, process CPU seconds) of one call.
+
+    llama-cpp-python keeps the KV cache of the last prompt, so whichever side went second would
+    skip most of the prompt; each answer starts from an empty cache instead (as a new chat does)."""
+    if backend.kind == "gguf":
+        backend._llm.reset()
     wall, cpu = time.perf_counter(), time.process_time()
     result = call(*args)
     return result, time.perf_counter() - wall, time.process_time() - cpu
@@ -136,13 +141,13 @@ def bench_backend(backend, cfg, tokens: int, repeats: int):
     for repeat in range(repeats):
         for index, prompt in enumerate(PROMPTS):
             messages = [{"role": "system", "content": safety.system_prompt}, {"role": "user", "content": prompt}]
-            # Alternate who goes first: llama.cpp reuses the KV cache of a prompt it has just seen.
+            # Alternate who goes first, so drift in the machine's load falls on both sides.
             if (repeat + index) % 2 == 0:
-                (d_first, d_total, d_tokens), _, d_cpu = timed(direct, backend, messages, settings, tokens)
-                (m_first, m_total, m_tokens, _), _, m_cpu = timed(through_medtui, session, prompt)
+                (d_first, d_total, d_tokens), _, d_cpu = timed(direct, backend, backend, messages, settings, tokens)
+                (m_first, m_total, m_tokens, _), _, m_cpu = timed(through_medtui, backend, session, prompt)
             else:
-                (m_first, m_total, m_tokens, _), _, m_cpu = timed(through_medtui, session, prompt)
-                (d_first, d_total, d_tokens), _, d_cpu = timed(direct, backend, messages, settings, tokens)
+                (m_first, m_total, m_tokens, _), _, m_cpu = timed(through_medtui, backend, session, prompt)
+                (d_first, d_total, d_tokens), _, d_cpu = timed(direct, backend, backend, messages, settings, tokens)
             rows.append({"prompt": prompt, "direct_first_s": d_first, "direct_s": d_total, "direct_tokens": d_tokens,
                          "direct_cpu_s": d_cpu, "medtui_first_s": m_first, "medtui_s": m_total,
                          "medtui_tokens": m_tokens, "medtui_cpu_s": m_cpu})
