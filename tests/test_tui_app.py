@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from textual.events import Show
 from textual.widgets import TabbedContent
 
 from medtui.config import load_config
@@ -40,3 +41,24 @@ async def _footer_lists_the_pane_keys(cfg):
     async with app.run_test(size=(160, 40)):
         shown = {binding.key for _, binding, enabled, _ in app.active_bindings.values() if enabled}
         assert {"f1", "f2", "f3", "f4", "f5", "ctrl+q"} <= shown
+
+
+def test_a_hidden_pane_settling_late_does_not_pull_the_user_away(cfg):
+    asyncio.run(_a_hidden_pane_settling_late_does_not_pull_the_user_away(cfg))
+
+
+async def _a_hidden_pane_settling_late_does_not_pull_the_user_away(cfg):
+    """On a busy machine the Chat pane's model Select settles (Select.Changed) after the user has
+    started working in another pane; the prompt it focuses must not drag its tab to the front."""
+    from textual.widgets import Select
+
+    app = MedTUI(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        chat_model = app.query_one("#chat-model", Select)
+        chat_model.post_message(Select.Changed(chat_model, chat_model.value))
+        app.query_one("#chat-pane").post_message(Show())
+        await pilot.pause()
+        assert app.query_one("#panes", TabbedContent).active == "runs"
+        assert app.focused is not None and app.query_one("#runs-pane") in app.focused.ancestors

@@ -83,6 +83,9 @@ class ChatPane(Widget):
     ChatPane #chat-bar { height: auto; padding: 0 1; }
     ChatPane #chat-bar Label { padding: 1 1 0 0; }
     ChatPane #chat-bar Select { width: 1fr; margin-right: 1; }
+    /* Run ids with a checkpoint are wider than the box; the open list may be wider than the box. */
+    ChatPane #chat-bar Select > SelectOverlay { width: auto; min-width: 100%; max-width: 90; }
+    ChatPane #chat-bar SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
     ChatPane #chat-columns { height: 1fr; }
     ChatPane ChatColumn { width: 1fr; border: round $primary-darken-1; padding: 0 1; }
     ChatPane ChatColumn.-hidden { display: none; }
