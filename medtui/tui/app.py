@@ -44,6 +44,22 @@ def _make_pane(name: str, cfg: Config):
     return getattr(importlib.import_module(module), cls)(cfg, id=f"{name}-pane")
 
 
+class PaneTabs(TabbedContent):
+    """The panes' tabs, which follow focus only while it is still where it went.
+
+    TabbedContent brings a tab to the front when something inside it is focused, through a
+    message handled later. On a busy machine that message can arrive after the user has already
+    switched panes (the Data pane focuses its path input as the app starts, the user presses F3
+    at once), and the stale message would pull them back.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.screen.focused
+        if focused is None or event.tab_pane not in focused.ancestors:
+            event.prevent_default()  # skip TabbedContent's own handler
+            event.stop()
+
+
 class MedTUI(App):
     TITLE = "medtui"
     SUB_TITLE = "medical LoRA workbench"
@@ -60,7 +76,7 @@ class MedTUI(App):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial=self.initial_pane, id="panes"):
+        with PaneTabs(initial=self.initial_pane, id="panes"):
             for name, title, key in PANES:
                 with TabPane(f"{key.upper()} {title}", id=name):
                     yield _make_pane(name, self.cfg)
