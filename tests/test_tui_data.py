@@ -177,7 +177,7 @@ async def _late_length_results_keep_the_selected_record(tmp_path):
 
 def test_snapshot_of_the_data_pane(tmp_path, snap_compare):
     cfg = load_config(write_workspace(tmp_path))
-    app = MedTUI(cfg)
+    app = MedTUI(cfg, cursor_blink=False)
 
     async def run_before(pilot) -> None:
         await settle(pilot)

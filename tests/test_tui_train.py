@@ -191,9 +191,16 @@ def test_snapshot_of_a_stopped_run(tmp_path, snap_compare, monkeypatch):
             + _event("stopped", step=4, checkpoint="checkpoints/" + RUN_ID + "/checkpoint-4"))
 
     async def settle(pilot):
+        # Wait for what the picture shows (the whole history, the first field focused), not a fixed
+        # time: on a loaded machine 0.3 s was not always enough for the focus to be painted.
+        app = pilot.app
+        await _until(pilot, lambda: any(line.startswith("stopped") for line in _log(app))
+                     and app.focused is not None and app.focused.id == "train-model", timeout=30)
         await pilot.pause(0.3)
+        await pilot.pause()
 
-    assert snap_compare(MedTUI(cfg, initial_pane="train"), terminal_size=(120, 40), run_before=settle)
+    app = MedTUI(cfg, initial_pane="train", cursor_blink=False)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
 
 
 # --------------------------------------------------------------------------- a real run

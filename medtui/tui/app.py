@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from medtui.config import Config
 
@@ -69,10 +69,12 @@ class MedTUI(App):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, cfg: Config, initial_pane: str = "data", **kwargs):
+    def __init__(self, cfg: Config, initial_pane: str = "data", cursor_blink: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.cfg = cfg
         self.initial_pane = initial_pane
+        # Off in snapshot tests: a blinking cursor is drawn or not depending on when the picture is taken.
+        self.cursor_blink = cursor_blink
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,6 +85,9 @@ class MedTUI(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self.cursor_blink:
+            for field in self.query(Input):
+                field.cursor_blink = False
         self._focus_first_in(self.query_one("#panes", TabbedContent).active_pane)
 
     def _focus_first_in(self, pane) -> None:
