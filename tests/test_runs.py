@@ -13,26 +13,19 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
-from medtui.runs import RunIndex, RunLookupError, compare_runs, list_runs, resolve_run, run_details
+from medtui.runs import RunIndex, RunLookupError, compare_runs, resolve_run, run_details
 from medtui.train import events as ev
-from test_runs_support import T0, append_event, make_run, run_config, run_id
+from test_runs_support import (
+    DIED, FAILED, FINISHED, RUNNING, STOPPED, T0, append_event, make_run, run_config, running_run,
+    write_ended_runs_workspace,
+)
 
-FINISHED, FAILED, STOPPED, DIED = run_id("100000"), run_id("110000"), run_id("120000"), run_id("130000")
-RUNNING = run_id("140000")
 
 
 @pytest.fixture
 def workspace(tmp_path) -> Path:
     """A config whose output_dir holds four ended runs: finished, failed, stopped, died."""
-    (tmp_path / "medtui.toml").write_text('[train]\noutput_dir = "checkpoints"\n')
-    root = tmp_path / "checkpoints"
-    make_run(root, FINISHED)
-    make_run(root, FAILED, end="failed", steps=4, checkpoints=(3,), start=T0 + 3600,
-             message="CUDA out of memory while training step 4",
-             config=run_config(train={"learning_rate": 5e-4}, lora={"r": 8}))
-    make_run(root, STOPPED, end="stopped", steps=3, checkpoints=(3,), start=T0 + 7200, losses=[3.0, 2.6, 2.4])
-    make_run(root, DIED, end=None, steps=2, checkpoints=(), incomplete=(2,), start=T0 + 9000)
-    return tmp_path
+    return write_ended_runs_workspace(tmp_path)
 
 
 def runs_cli(workspace: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -85,15 +78,10 @@ def test_list_is_newest_first_and_readable(workspace):
 
 
 def test_running_run_while_its_worker_holds_the_lock(workspace):
-    run_dir = make_run(workspace / "checkpoints", RUNNING, end=None, steps=2, checkpoints=(), start=T0 + 12000)
-    lock = ev.WorkerLock(run_dir)
-    assert lock.acquire()
-    try:
+    with running_run(workspace):
         runs = listed(workspace)
         assert runs[RUNNING]["status"] == "running"
         assert runs[RUNNING]["ended_at"] is None
-    finally:
-        lock.release()
     assert listed(workspace)[RUNNING]["status"] == "died"
 
 
@@ -285,17 +273,12 @@ def test_delete_asks_on_a_terminal(workspace):
 
 
 def test_delete_refuses_a_running_run(workspace):
-    run_dir = make_run(workspace / "checkpoints", RUNNING, end=None, steps=2, checkpoints=(), start=T0 + 12000)
-    lock = ev.WorkerLock(run_dir)
-    assert lock.acquire()
-    try:
+    with running_run(workspace) as run_dir:
         done = runs_cli(workspace, "delete", RUNNING, "--yes")
         assert done.returncode == 1
         assert f"run {RUNNING} is running (worker pid {os.getpid()})" in done.stderr
         assert f"medtui train stop {RUNNING}" in done.stderr
         assert (run_dir / ev.EVENTS_FILE).exists()
-    finally:
-        lock.release()
 
 
 # --- a real run -----------------------------------------------------------------------------------

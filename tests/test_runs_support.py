@@ -4,6 +4,7 @@ complete, the final adapter. Shared by test_runs.py and test_tui_runs.py; holds 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -104,3 +105,32 @@ def make_run(
 def append_event(run_dir: Path, **record) -> None:
     with open(Path(run_dir) / ev.EVENTS_FILE, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")
+
+
+FINISHED, FAILED, STOPPED, DIED = run_id("100000"), run_id("110000"), run_id("120000"), run_id("130000")
+RUNNING = run_id("140000")
+
+
+def write_ended_runs_workspace(folder: Path) -> Path:
+    """A config whose output_dir holds four ended runs: finished, failed, stopped, died."""
+    (folder / "medtui.toml").write_text('[train]\noutput_dir = "checkpoints"\n')
+    root = folder / "checkpoints"
+    make_run(root, FINISHED)
+    make_run(root, FAILED, end="failed", steps=4, checkpoints=(3,), start=T0 + 3600,
+             message="CUDA out of memory while training step 4",
+             config=run_config(train={"learning_rate": 5e-4}, lora={"r": 8}))
+    make_run(root, STOPPED, end="stopped", steps=3, checkpoints=(3,), start=T0 + 7200, losses=[3.0, 2.6, 2.4])
+    make_run(root, DIED, end=None, steps=2, checkpoints=(), incomplete=(2,), start=T0 + 9000)
+    return folder
+
+
+@contextlib.contextmanager
+def running_run(workspace: Path):
+    """The RUNNING run, two steps in, with its worker lock held (by this process) until the block ends."""
+    run_dir = make_run(workspace / "checkpoints", RUNNING, end=None, steps=2, checkpoints=(), start=T0 + 12000)
+    lock = ev.WorkerLock(run_dir)
+    assert lock.acquire()
+    try:
+        yield run_dir
+    finally:
+        lock.release()

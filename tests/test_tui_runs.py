@@ -3,7 +3,6 @@ way the training worker writes them."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import plotext
@@ -15,10 +14,11 @@ from medtui.train import events as ev
 from medtui.tui import app as app_module
 from medtui.tui.app import MedTUI
 from medtui.tui.panes.runs import CompareScreen, ConfirmDelete, RunsPane
-from test_runs_support import T0, append_event, make_run, run_config, run_id
+from test_runs_support import (
+    DIED, FAILED, FINISHED, RUNNING, STOPPED, T0, append_event, make_run, running_run,
+    write_ended_runs_workspace,
+)
 
-FINISHED, FAILED, STOPPED, DIED = run_id("100000"), run_id("110000"), run_id("120000"), run_id("130000")
-RUNNING = run_id("140000")
 SIZE = (120, 40)
 
 # anyio's pytest plugin (installed with Textual's dependencies) runs the async pilot tests.
@@ -42,15 +42,7 @@ class RecordingApp(MedTUI):
 
 @pytest.fixture
 def workspace(tmp_path) -> Path:
-    (tmp_path / "medtui.toml").write_text('[train]\noutput_dir = "checkpoints"\n')
-    root = tmp_path / "checkpoints"
-    make_run(root, FINISHED)
-    make_run(root, FAILED, end="failed", steps=4, checkpoints=(3,), start=T0 + 3600,
-             message="CUDA out of memory while training step 4",
-             config=run_config(train={"learning_rate": 5e-4}, lora={"r": 8}))
-    make_run(root, STOPPED, end="stopped", steps=3, checkpoints=(3,), start=T0 + 7200, losses=[3.0, 2.6, 2.4])
-    make_run(root, DIED, end=None, steps=2, checkpoints=(), incomplete=(2,), start=T0 + 9000)
-    return tmp_path
+    return write_ended_runs_workspace(tmp_path)
 
 
 def make_app(workspace: Path) -> RecordingApp:
@@ -189,10 +181,7 @@ async def test_delete_asks_first_and_cancel_keeps_the_run(workspace):
 
 
 async def test_delete_and_resume_refuse_a_running_run(workspace):
-    run_dir = make_run(workspace / "checkpoints", RUNNING, end=None, steps=2, checkpoints=(), start=T0 + 12000)
-    lock = ev.WorkerLock(run_dir)
-    assert lock.acquire()
-    try:
+    with running_run(workspace) as run_dir:
         app = make_app(workspace)
         async with app.run_test(size=SIZE) as pilot:
             await open_runs(pilot)
@@ -206,8 +195,6 @@ async def test_delete_and_resume_refuse_a_running_run(workspace):
             await settle(pilot)
             assert await noted(pilot, f"Run {RUNNING} is already running.")
             assert run_dir.is_dir()
-    finally:
-        lock.release()
 
 
 async def test_running_run_updates_as_its_worker_logs_steps(workspace):

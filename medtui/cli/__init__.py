@@ -40,6 +40,12 @@ def config_options() -> argparse.ArgumentParser:
     return parent
 
 
+def show_usage(parser: argparse.ArgumentParser) -> int:
+    """A command group called without its subcommand: its help on stderr, the usage exit code."""
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
 def config_from(args: argparse.Namespace):
     return load_config(getattr(args, "config", None), getattr(args, "overrides", []))
 

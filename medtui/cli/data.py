@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from medtui.cli import EXIT_FAILED, EXIT_OK, UserError, config_from
+from medtui.cli import EXIT_FAILED, EXIT_OK, UserError, config_from, show_usage
 
 SHOWN_PROBLEMS = 50
 
@@ -31,12 +31,7 @@ def register(sub, common) -> None:
     preview.add_argument("--json", action="store_true", help="print one JSON object")
     preview.set_defaults(handler=preview_command)
 
-    data.set_defaults(handler=lambda args: _usage(data))
-
-
-def _usage(parser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    data.set_defaults(handler=lambda args: show_usage(data))
 
 
 def _stderr_progress():

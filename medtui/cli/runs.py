@@ -45,6 +45,7 @@ def register(sub, common) -> None:
 
 
 def _usage(parser) -> int:
+    # `medtui runs` alone is a request for help, not a mistake: stdout, exit 0.
     parser.print_help()
     return 0
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medtui.cli import EXIT_FAILED, EXIT_OK, UserError, config_from
+from medtui.cli import EXIT_FAILED, EXIT_OK, UserError, config_from, show_usage
 from medtui.train.events import describe_event, format_number
 
 
@@ -51,12 +51,7 @@ def register(sub, common) -> None:
     p.add_argument("--json", action="store_true", help='print {"run": ID, "dir": PATH} (then events as JSON lines)')
     p.set_defaults(handler=resume_command)
 
-    train.set_defaults(handler=lambda args: _usage(train))
-
-
-def _usage(parser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    train.set_defaults(handler=lambda args: show_usage(train))
 
 
 def _run_dir(cfg, ref: str | None) -> Path:
@@ -116,6 +111,20 @@ def _follow(run_dir: Path, as_json: bool) -> int:
 
 # --------------------------------------------------------------------------- commands
 
+def _announce_then_follow(args, run_dir: Path, said: str, detached_hint: str = "") -> int:
+    """What start and resume print once the worker runs: {"run", "dir"} or a line; then, unless
+    --detach, the run's events until it ends."""
+    if args.json:
+        print(json.dumps({"run": run_dir.name, "dir": str(run_dir)}), flush=True)
+    else:
+        print(said, flush=True)
+    if args.detach:
+        if detached_hint and not args.json:
+            print(detached_hint)
+        return EXIT_OK
+    return _follow(run_dir, args.json)
+
+
 def start_command(args) -> int:
     from medtui.train.launch import LaunchError, start_run
 
@@ -126,15 +135,8 @@ def start_command(args) -> int:
         run_dir = start_run(cfg, detach=True, num_processes=args.num_processes)
     except LaunchError as exc:
         raise UserError(str(exc), EXIT_FAILED) from None
-    if args.json:
-        print(json.dumps({"run": run_dir.name, "dir": str(run_dir)}), flush=True)
-    else:
-        print(f"run {run_dir.name} started in {run_dir}", flush=True)
-    if args.detach:
-        if not args.json:
-            print(f"follow it with `medtui train attach {run_dir.name}`")
-        return EXIT_OK
-    return _follow(run_dir, args.json)
+    return _announce_then_follow(args, run_dir, f"run {run_dir.name} started in {run_dir}",
+                                 f"follow it with `medtui train attach {run_dir.name}`")
 
 
 def status_command(args) -> int:
@@ -206,10 +208,4 @@ def resume_command(args) -> int:
         resume_run(run_dir, checkpoint=args.checkpoint, detach=True)
     except LaunchError as exc:
         raise UserError(str(exc), EXIT_FAILED) from None
-    if args.json:
-        print(json.dumps({"run": run_dir.name, "dir": str(run_dir)}), flush=True)
-    else:
-        print(f"run {run_dir.name} resumed", flush=True)
-    if args.detach:
-        return EXIT_OK
-    return _follow(run_dir, args.json)
+    return _announce_then_follow(args, run_dir, f"run {run_dir.name} resumed")
