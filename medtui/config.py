@@ -7,6 +7,8 @@ whack-a-mole), and a misspelt key gets the closest real key suggested.
 
 from __future__ import annotations
 
+from medtui.errors import UsageError
+
 import difflib
 import os
 import sys
@@ -153,12 +155,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(UsageError):
     """A configuration that cannot be used; `problems` holds one readable line per problem."""
 
-    def __init__(self, problems: list[str]):
+    located = True
+
+    def __init__(self, problems: list[str], hint: str = ""):
+        super().__init__("\n".join(problems), hint=hint)
         self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class Section:

@@ -5,6 +5,7 @@ version does. Set-up fetches it once into the cache so export needs no network a
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError
 
 import json
 import os
@@ -23,7 +24,7 @@ _WANTED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion", "gg
 _MARKER = "medtui-converter.json"
 
 
-class ConverterMissing(Exception):
+class ConverterMissing(MedtuiError):
     """llama.cpp's converter is not in the cache and cannot be fetched now."""
 
 

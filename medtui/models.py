@@ -6,6 +6,7 @@ lock); after that every stage uses it exactly as it would use any hub model.
 """
 
 from __future__ import annotations
+from medtui.errors import UsageError
 
 import contextlib
 import importlib.util
@@ -24,7 +25,7 @@ _MARKER = "medtui-materialized.json"
 Progress = Callable[[str, float], None]
 
 
-class ModelNotAvailable(Exception):
+class ModelNotAvailable(UsageError):
     """The configured model cannot be had here; the message says why and what to do."""
 
 

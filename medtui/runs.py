@@ -7,6 +7,7 @@ instant, and a refresh of the Runs pane rereads only the bytes appended since th
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError, UsageError
 
 import difflib
 import fcntl
@@ -33,11 +34,11 @@ TRASH_PREFIX = ".trash-"
 BUSY_STATUSES = ("running", "pending")
 
 
-class RunLookupError(Exception):
+class RunLookupError(UsageError):
     """A RUN argument that names no run, or several; the message lists the ids that come close."""
 
 
-class RunBusyError(Exception):
+class RunBusyError(MedtuiError):
     """An operation refused because a worker is using the run."""
 
 

@@ -7,6 +7,7 @@ and llama_cpp load inside `load()`.
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError
 
 import threading
 import time
@@ -18,7 +19,7 @@ Progress = Callable[[str], None]
 Messages = list[dict[str, str]]
 
 
-class ChatError(Exception):
+class ChatError(MedtuiError):
     """A chat failure the user can act on; the message names the file or key involved."""
 
 

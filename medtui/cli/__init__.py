@@ -13,17 +13,23 @@ import traceback
 from pathlib import Path
 
 from medtui import __version__
-from medtui.config import ConfigError, load_config
+from medtui.config import load_config
+from medtui.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, MedtuiError, UsageError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+class UserError(UsageError):
+    """A failure the user can fix, raised by the command modules; exit code 2 unless given."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE, hint: str = ""):
+        super().__init__(message, hint=hint, code=code)
 
 
-class UserError(Exception):
-    """A failure the user can fix; the message says how. Exit code 2 unless given."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE):
-        super().__init__(message)
-        self.code = code
+def report(exc: MedtuiError) -> int:
+    """Every expected failure, printed the same way: `medtui: message`, then the hint."""
+    print(exc.message if exc.located else f"medtui: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
+    return exc.code
 
 
 def config_options() -> argparse.ArgumentParser:
@@ -81,20 +87,15 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 cfg = config_from(args)
-            except ConfigError as exc:
-                print("\n".join(exc.problems), file=sys.stderr)
-                return EXIT_USAGE
+            except MedtuiError as exc:
+                return report(exc)
             run_app(cfg)
             return EXIT_OK
         parser.parse_args([args.command, "--help"])
     try:
         return int(args.handler(args) or EXIT_OK)
-    except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
-        return EXIT_USAGE
-    except UserError as exc:
-        print(f"medtui: {exc}", file=sys.stderr)
-        return exc.code
+    except MedtuiError as exc:
+        return report(exc)
     except KeyboardInterrupt:
         print("medtui: interrupted", file=sys.stderr)
         return 130
@@ -102,11 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as exc:  # the last line of defence: a message, never a traceback
-        from medtui.models import ModelNotAvailable
-
-        if isinstance(exc, ModelNotAvailable):
-            print(f"medtui: {exc}", file=sys.stderr)
-            return EXIT_USAGE
         log = error_log_path()
         try:
             log.parent.mkdir(parents=True, exist_ok=True)

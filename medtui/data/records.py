@@ -5,6 +5,8 @@ No heavy imports here: the TUI imports these types to show a report.
 
 from __future__ import annotations
 
+from medtui.errors import MedtuiError
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,14 +35,17 @@ SEVERITY: dict[str, str] = {
 PROBLEM_CODES = tuple(SEVERITY)
 
 
-class DataError(Exception):
+class DataError(MedtuiError):
     """A data file that cannot be used as a whole. The message names the file (and line or key)
     and what to do. `exit_code` is 1 when the data is unusable, 2 when the request was wrong
     (no such file, unsupported kind)."""
 
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
+    def __init__(self, message: str, exit_code: int = 1, hint: str = ""):
+        super().__init__(message, hint=hint, code=exit_code)
+
+    @property
+    def exit_code(self) -> int:
+        return self.code
 
 
 @dataclass

@@ -10,6 +10,8 @@ checker reads back unchanged, and says so when a text cannot be written exactly.
 
 from __future__ import annotations
 
+from medtui.errors import MedtuiError
+
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -42,14 +44,14 @@ _SEMVER = re.compile(r"v?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?)?
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
-class ModelfileError(Exception):
+class ModelfileError(MedtuiError):
     """A Modelfile Ollama would refuse; `line` is the 1-based line it is on (0: the whole file)."""
 
     def __init__(self, line: int, message: str, source: str = "Modelfile"):
-        self.line = line
-        self.message = message
         where = f"{source} line {line}" if line else source
         super().__init__(f"{where}: {message}")
+        self.line = line
+        self.reason = message
 
 
 @dataclass

@@ -6,6 +6,7 @@ checkpoint when the run has not finished.
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError
 
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ FINAL = "final"
 _CHECKPOINT = re.compile(r"(?:checkpoint-)?(\d+)\Z")
 
 
-class ExportError(Exception):
+class ExportError(MedtuiError):
     """An export that cannot go ahead or went wrong; the message says what and what to do."""
 
 

@@ -15,6 +15,7 @@ Modelfile's SYSTEM is prepended as a system message when the request has none of
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError
 
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,7 +29,7 @@ Message = dict[str, str]
 Renderer = Callable[[list[Message], bool], str]
 
 
-class TemplateNotDerivable(Exception):
+class TemplateNotDerivable(MedtuiError):
     """The chat template's output is not a head + role-wrapped messages + generation prompt."""
 
 

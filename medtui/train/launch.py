@@ -7,6 +7,7 @@ session with its output in the run folder: closing the terminal or the TUI does 
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError
 
 import json
 import os
@@ -42,7 +43,7 @@ from medtui.train.events import (
 LOCK_WAIT_S = 120.0
 
 
-class LaunchError(Exception):
+class LaunchError(MedtuiError):
     """A run that cannot be started, resumed or stopped; the message says why and what to do."""
 
 

@@ -7,6 +7,7 @@ data snapshot), so a resume trains on exactly what the start trained on.
 """
 
 from __future__ import annotations
+from medtui.errors import MedtuiError
 
 import argparse
 import json
@@ -43,7 +44,7 @@ ADAPTER_INFO_FILE = "medtui-adapter.json"
 _stop_requested = False
 
 
-class SetupError(Exception):
+class SetupError(MedtuiError):
     """A run that cannot train as configured; the message names the key to change."""
 
 
@@ -161,8 +162,8 @@ def describe_failure(exc: BaseException) -> str:
                 "[train] gradient_checkpointing and [model] load_in_4bit")
     if isinstance(exc, MemoryError):
         return "out of RAM: lower [train] per_device_train_batch_size or [model] max_length, or turn on [model] load_in_4bit"
-    if isinstance(exc, SetupError) or name in ("DataError", "ModelNotAvailable", "ConfigError", "LaunchError"):
-        return text
+    if isinstance(exc, MedtuiError):
+        return exc.describe()
     first = text.splitlines()[0] if text else ""
     return f"{name}: {first[:400]} (traceback in worker.log)"
 
