@@ -56,7 +56,7 @@ def plain_trl(model_path: str, data_file: str, steps: int, max_length: int, load
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "num_tokens" in logs and "train_runtime" not in logs:
-                mem = torch.cuda.memory_allocated() if cuda else _rss()
+                mem = torch.cuda.max_memory_allocated() if cuda else _rss()
                 self.handle.write(json.dumps({"step": state.global_step, "time": time.time(),
                                               "num_tokens": logs["num_tokens"], "memory_mb": mem / 2**20}) + "\n")
                 self.handle.flush()
@@ -209,7 +209,7 @@ def main() -> int:
         "peak_memory_mb_full": full_mem,
     }
     full = "bf16" if "CUDA" in results["machine"] else "fp32"
-    kind = "GPU memory allocated" if "CUDA" in results["machine"] else "process RSS"
+    kind = "peak GPU memory allocated" if "CUDA" in results["machine"] else "process RSS"
     print(f"\n{records} training conversations from the sample data")
     print(f"medtui worker      {medtui_median:8.1f} tokens/s (median of {args.repeats})")
     print(f"plain TRL script   {plain_median:8.1f} tokens/s")

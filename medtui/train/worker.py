@@ -115,7 +115,8 @@ def memory_mb(device: str) -> float:
     if device == "cuda":
         import torch
 
-        return round(torch.cuda.memory_allocated() / 2**20, 1)
+        # The peak since the worker started: what decides whether a run fits the GPU.
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
     try:
         import psutil
 
