@@ -86,6 +86,8 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=32, help="fewer layers for a quick try of the script")
     parser.add_argument("--budget", type=float, default=500, help="seconds; later steps are skipped past it")
     parser.add_argument("--work", default="", help="scratch folder for the model (default: a temporary one)")
+    parser.add_argument("--repeats", type=int, default=1, help="alternate medtui and plain TRL this many times")
+    parser.add_argument("--skip-export", action="store_true", help="train only: no merge and conversion")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra medtui config override")
     parser.add_argument("--tiny", action="store_true", help="dry run of the script itself: a tiny model, CPU allowed")
     args = parser.parse_args()
@@ -141,28 +143,40 @@ def main() -> int:
     write_workspace(workspace, args.steps, args.max_length)
     overrides = [f"model.name={model_dir}", f"train.device={'cuda' if cuda else 'cpu'}", *args.set]
 
-    t = time.time()
-    run_dir, points, memory = run_medtui(workspace, overrides)
-    results["timings_s"]["medtui_run"] = round(time.time() - t, 1)
-    results["medtui"] = {"tokens_per_s": round(steady_tokens_per_s(points, args.warmup), 1),
-                         "peak_gpu_memory_mb": memory, "run": run_dir.name}
-    say(f"medtui worker: {results['medtui']['tokens_per_s']} tokens/s, peak {memory:.0f} MB "
-        f"({results['timings_s']['medtui_run']} s with loading)")
-    save()
+    import statistics
 
-    data_file = run_dir / "dataset" / "train.jsonl"
-    if left() > 150:
+    results["medtui"], results["plain_trl"], results["pair_ratios"] = [], [], []
+    for repeat in range(args.repeats):
+        if repeat and left() < 150:
+            results["skipped"].append(f"repeats after {repeat} (time budget)")
+            break
+        t = time.time()
+        run_dir, points, memory = run_medtui(workspace, overrides)
+        results["medtui"].append({"tokens_per_s": round(steady_tokens_per_s(points, args.warmup), 1),
+                                  "peak_gpu_memory_mb": memory, "run": run_dir.name, "seconds": round(time.time() - t, 1)})
+        say(f"[{repeat + 1}] medtui worker: {results['medtui'][-1]['tokens_per_s']} tokens/s, peak {memory:.0f} MB "
+            f"({results['medtui'][-1]['seconds']} s with loading)")
+        save()
+        data_file = run_dir / "dataset" / "train.jsonl"
+        if left() < 120:
+            results["skipped"].append("plain TRL run (time budget)")
+            break
         t = time.time()
         points, memory = run_plain(str(model_dir), data_file, args.steps, args.max_length, True)
-        results["timings_s"]["plain_trl_run"] = round(time.time() - t, 1)
-        results["plain_trl"] = {"tokens_per_s": round(steady_tokens_per_s(points, args.warmup), 1),
-                                "peak_gpu_memory_mb": memory}
-        results["ratio_medtui_over_trl"] = round(results["medtui"]["tokens_per_s"] / results["plain_trl"]["tokens_per_s"], 3)
-        say(f"plain TRL: {results['plain_trl']['tokens_per_s']} tokens/s, peak {memory:.0f} MB; "
-            f"ratio medtui/TRL {results['ratio_medtui_over_trl']}")
-    else:
-        results["skipped"].append("plain TRL run (time budget)")
-    save()
+        results["plain_trl"].append({"tokens_per_s": round(steady_tokens_per_s(points, args.warmup), 1),
+                                     "peak_gpu_memory_mb": memory, "seconds": round(time.time() - t, 1)})
+        results["pair_ratios"].append(round(results["medtui"][-1]["tokens_per_s"] / results["plain_trl"][-1]["tokens_per_s"], 3))
+        say(f"[{repeat + 1}] plain TRL: {results['plain_trl'][-1]['tokens_per_s']} tokens/s, peak {memory:.0f} MB; "
+            f"ratio medtui/TRL {results['pair_ratios'][-1]}")
+        save()
+    if results["pair_ratios"]:
+        results["ratio_medtui_over_trl"] = statistics.median(results["pair_ratios"])
+        say(f"ratio medtui/TRL, median of the repeats: {results['ratio_medtui_over_trl']}")
+    if args.skip_export:
+        results["skipped"].append("merge and convert (--skip-export)")
+        results["timings_s"]["total"] = round(time.time() - started, 1)
+        save()
+        return 0
 
     adapter = max((p for p in run_dir.glob("checkpoint-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
     if left() > 120:
