@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medtui.cli import EXIT_FAILED, UserError, config_from
+from medtui.cli import EXIT_FAILED, RUN_HELP, UserError, config_from
 
 
 def register(sub, common) -> None:
@@ -25,18 +25,18 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_list)
 
     p = runs_sub.add_parser("show", parents=[common], help="one run: metrics, loss curve, checkpoints, config")
-    p.add_argument("run", metavar="RUN", help="run id, or a unique prefix of it")
+    p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_show)
 
     p = runs_sub.add_parser("compare", parents=[common], help="two runs side by side: config, metrics, loss curves")
-    p.add_argument("run_a", metavar="RUN")
-    p.add_argument("run_b", metavar="RUN")
+    p.add_argument("run_a", metavar="RUN", help=RUN_HELP)
+    p.add_argument("run_b", metavar="RUN", help=RUN_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_compare)
 
     p = runs_sub.add_parser("delete", parents=[common], help="delete a run that is not running")
-    p.add_argument("run", metavar="RUN")
+    p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_delete)
@@ -57,12 +57,9 @@ def _root(args) -> Path:
 
 
 def _resolve(root: Path, text: str) -> Path:
-    from medtui.runs import RunLookupError, resolve_run
+    from medtui.runs import resolve_run
 
-    try:
-        return resolve_run(root, text)
-    except RunLookupError as exc:
-        raise UserError(str(exc)) from None
+    return resolve_run(root, text)
 
 
 def _print_json(value: Any) -> None:
@@ -124,6 +121,9 @@ def cmd_list(args) -> int:
         for s in summaries
     ]
     print(_table(["ID", "STATUS", "MODEL", "DATA", "STEPS", "BEST EVAL", "LAST EVAL", "DURATION", "CHECKPOINTS (EVAL)"], rows))
+    for s in summaries:
+        for problem in s.problems:
+            print(f"{s.run_id} is corrupt: {problem}")
     print(f"\n{len(summaries)} run(s) in {root}")
     return 0
 

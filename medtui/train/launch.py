@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from medtui.config import Config, ConfigError, load_config
+from medtui.runs import runs_root
 from medtui.train.events import (
     CONFIG_FILE,
     DATA_FILE,
@@ -32,7 +33,6 @@ from medtui.train.events import (
     LOG_FILE,
     TERMINAL_EVENTS,
     complete_checkpoints,
-    list_runs,
     read_events,
     run_state,
     worker_alive,
@@ -119,10 +119,6 @@ def resolved_config(cfg: Config) -> Config:
 
 # --------------------------------------------------------------------------- run folders
 
-def runs_root(cfg: Config) -> Path:
-    return cfg.path(cfg.train.output_dir)
-
-
 def model_slug(name: str) -> str:
     from medtui.models import EMBEDDED_NAME
 
@@ -139,25 +135,6 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def find_run(cfg: Config, ref: str | None) -> Path:
-    """A run by id (under [train] output_dir) or by folder path; no ref means the newest run."""
-    root = runs_root(cfg)
-    if ref is None:
-        runs = list_runs(root)
-        if not runs:
-            raise LaunchError(f"no runs in {root} yet; start one with `medtui train start`")
-        return runs[-1]
-    path = Path(ref).expanduser()
-    if path.is_dir() and ((path / CONFIG_FILE).exists() or (path / "events.jsonl").exists()):
-        return path.resolve()
-    candidate = root / ref
-    if candidate.is_dir():
-        return candidate
-    known = [p.name for p in list_runs(root)][-5:]
-    hint = f"; recent runs: {', '.join(known)}" if known else ""
-    raise LaunchError(f"no run {ref!r} in {root}{hint}")
 
 
 def _prepare_data(cfg: Config):

@@ -248,7 +248,9 @@ class TrainPane(Widget):
     # ---- which run -----------------------------------------------------------------------
 
     def _runs_root(self) -> Path:
-        return self.cfg.path(self.cfg.train.output_dir)
+        from medtui.runs import runs_root
+
+        return runs_root(self.cfg)
 
     def _initial_run(self) -> Path | None:
         """The newest running run, else the newest run: reopening shows what is going on."""
@@ -456,9 +458,15 @@ class TrainPane(Widget):
 
     @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
     def _stop(self, run_dir: Path) -> None:
+        from medtui.errors import MedtuiError
         from medtui.train.launch import stop_run
 
-        self.post_message(self.Stopped(run_dir, stop_run(run_dir, timeout=300)))
+        try:
+            stopped = stop_run(run_dir, timeout=300)
+        except MedtuiError as exc:  # not this run's worker, or on another machine
+            self.post_message(self.Failed(exc.describe()))
+            return
+        self.post_message(self.Stopped(run_dir, stopped))
 
     def action_resume(self) -> None:
         if self.busy or self.view is None:
