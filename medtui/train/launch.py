@@ -31,16 +31,20 @@ from medtui.train.events import (
     EVAL_DATA_FILE,
     TRAIN_DATA_FILE,
     LOG_FILE,
+    PID_FILE,
     TERMINAL_EVENTS,
     complete_checkpoints,
     read_events,
     run_state,
     worker_alive,
     worker_pid,
+    worker_record,
 )
 
 # How long a launch waits for the worker to take its lock before calling the start a failure.
 LOCK_WAIT_S = 120.0
+# The worker's module: its command line names it, then the run folder.
+WORKER_MODULE = "medtui.train.worker"
 
 
 class LaunchError(MedtuiError):
@@ -233,14 +237,14 @@ def worker_command(run_dir: Path, num_processes: int, resume_from: int | None = 
     if resume_from is not None:
         worker_args += ["--resume-from", str(resume_from)]
     if num_processes <= 1:
-        return [sys.executable, "-m", "medtui.train.worker", *worker_args]
+        return [sys.executable, "-m", WORKER_MODULE, *worker_args]
     # The same launcher multi-GPU users get; on a machine without GPUs the worker trains with
     # use_cpu=True and torch.distributed runs over gloo (see shared notes: `--cpu` starts one process).
     return [
         sys.executable, "-m", "accelerate.commands.launch",
         "--multi_gpu", "--num_processes", str(num_processes), "--num_machines", "1",
         "--main_process_port", str(_free_port()), "--mixed_precision", "no", "--dynamo_backend", "no",
-        "-m", "medtui.train.worker", *worker_args,
+        "-m", WORKER_MODULE, *worker_args,
     ]
 
 
@@ -332,16 +336,89 @@ def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True
     return run_dir
 
 
+def verified_worker_pid(run_dir: Path) -> int:
+    """The pid of the run's worker, checked to be that worker: recorded on this machine, alive, and
+    running `medtui.train.worker` on this run folder (its /proc/PID/cmdline). A pid from another
+    machine, a pid the system has since given to another process, or another run's worker is
+    refused with LaunchError, so `train stop` never signals a process it was not meant for."""
+    run_dir = Path(run_dir)
+    name = run_dir.name
+    record = worker_record(run_dir)
+    if record is None:
+        raise LaunchError(f"run {name} records no worker process ({run_dir / PID_FILE} is missing or unreadable); "
+                          "not signalling anything")
+    pid, host, here = record["pid"], record["host"], socket.gethostname()
+    if host is not None and host != here:
+        raise LaunchError(f"run {name}'s worker (pid {pid}) runs on {host}, not on this machine ({here}); "
+                          "not signalling a pid from another machine",
+                          hint=f"stop it on {host}: `medtui train stop {name}`")
+    args, cwd = _process_args(pid)
+    if args is None:
+        raise LaunchError(f"run {name}'s worker (pid {pid}) is no longer running; not signalling anything")
+    shown = " ".join(args)[:120]
+    if WORKER_MODULE not in args:
+        raise LaunchError(f"pid {pid}, recorded as run {name}'s worker, is now another program ({shown}); "
+                          "the system has reused the pid, so it is not signalled")
+    target = run_dir.resolve()
+    for arg in args[args.index(WORKER_MODULE) + 1:]:
+        if arg.startswith("-"):
+            continue
+        candidate = Path(arg) if os.path.isabs(arg) or cwd is None else Path(cwd) / arg
+        if candidate.resolve() == target:
+            return pid
+    raise LaunchError(f"pid {pid}, recorded as run {name}'s worker, is a medtui worker for another run "
+                      f"({shown}); not signalling it")
+
+
+def _process_args(pid: int) -> tuple[list[str] | None, str | None]:
+    """A process's command line and working folder from /proc (None when it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return None, None
+    except OSError as exc:
+        raise LaunchError(f"cannot read the command line of pid {pid} ({exc.strerror}); not signalling it") from None
+    if not raw:  # a zombie: exited, not yet reaped
+        return None, None
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        cwd = None
+    return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a], cwd
+
+
+def _signal_verified(run_dir: Path, signum: int) -> None:
+    """Verify the worker, then signal exactly the process that was verified: a pidfd opened before
+    the check still names that process if its pid is reused in between."""
+    pid = worker_pid(run_dir)
+    pidfd = None
+    if pid is not None and hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            raise LaunchError(f"run {Path(run_dir).name}'s worker (pid {pid}) is no longer running") from None
+        except OSError:
+            pidfd = None  # an old kernel
+    try:
+        pid = verified_worker_pid(run_dir)
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, signum)
+        else:
+            os.kill(pid, signum)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
 def stop_run(run_dir: Path, timeout: float = 60) -> bool:
-    """Ask the worker to save a checkpoint at its current step and exit; True once it has."""
+    """Ask the worker to save a checkpoint at its current step and exit; True once it has.
+
+    Only a process verified to be this run's worker is signalled (see `verified_worker_pid`)."""
     run_dir = Path(run_dir)
     if not worker_alive(run_dir):
         return False
-    pid = worker_pid(run_dir)
-    if pid is None:
-        return False
     try:
-        os.kill(pid, signal.SIGTERM)
+        _signal_verified(run_dir, signal.SIGTERM)
     except ProcessLookupError:
         return not worker_alive(run_dir)
     deadline = time.monotonic() + timeout
