@@ -265,6 +265,20 @@ def run_adapters(run_dir: Path) -> list[Checkpoint]:
     return found
 
 
+def remote_code_allowed(cfg, run_asks: bool, run_name: str) -> tuple[bool, str | None]:
+    """Whether work on a run folder (export, resume) may run its model's own code, and a warning
+    when the run asks for it but the user's config does not allow it.
+
+    A run folder may come from anyone (copied, downloaded, sent); its config.toml never overrides
+    the user's own: `trust_remote_code` holds only when both say true."""
+    user = bool(cfg.model.trust_remote_code)
+    if run_asks and not user:
+        origin = cfg.source.name if getattr(cfg, "source", None) else "your config"
+        return False, (f"run {run_name} asks for [model] trust_remote_code = true, but {origin} does not allow it: "
+                       "the model's own code is not run (set it to true in your config only if you trust that model)")
+    return bool(run_asks) and user, None
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading one run
 

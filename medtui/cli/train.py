@@ -47,6 +47,8 @@ def register(sub, common) -> None:
     p = actions.add_parser("resume", parents=[common], help="continue a stopped or died run from a checkpoint")
     p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--checkpoint", type=int, default=None, metavar="N", help="step to resume from (default: latest)")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="do not ask before setting later checkpoints aside (resuming from an earlier one)")
     p.add_argument("--detach", action="store_true", help="return once the worker runs instead of following it")
     p.add_argument("--json", action="store_true", help='print {"run": ID, "dir": PATH} (then events as JSON lines)')
     p.set_defaults(handler=resume_command)
@@ -197,12 +199,28 @@ def stop_command(args) -> int:
 
 
 def resume_command(args) -> int:
-    from medtui.train.launch import LaunchError, resume_run
+    from medtui.train.launch import LaunchError, plan_resume, resume_run
 
     cfg = config_from(args)
     run_dir = _run_dir(cfg, args.run)
     try:
-        resume_run(run_dir, checkpoint=args.checkpoint, detach=True)
+        plan = plan_resume(run_dir, cfg, checkpoint=args.checkpoint)
     except LaunchError as exc:
-        raise UserError(str(exc), EXIT_FAILED) from None
-    return _announce_then_follow(args, run_dir, f"run {run_dir.name} resumed")
+        raise UserError(str(exc), EXIT_FAILED, exc.hint) from None
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if plan.later and not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError(plan.later_question(), hint="pass --yes to go ahead without a terminal to confirm in")
+        try:
+            answer = input(f"{plan.later_question()}. Resume from step {plan.checkpoint}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Not resumed; nothing changed.")
+            return EXIT_FAILED
+    try:
+        resume_run(run_dir, cfg, checkpoint=plan.checkpoint, detach=True, set_aside_later=True)
+    except LaunchError as exc:
+        raise UserError(str(exc), EXIT_FAILED, exc.hint) from None
+    return _announce_then_follow(args, run_dir, f"run {run_dir.name} resumed from step {plan.checkpoint}")

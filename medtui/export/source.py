@@ -9,7 +9,7 @@ from __future__ import annotations
 from medtui.errors import MedtuiError
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from medtui.config import Config, ConfigError, load_config
@@ -30,6 +30,8 @@ class ExportSource:
     checkpoint: str  # "checkpoint-N" or "final"
     step: int | None
     run_cfg: Config  # the resolved config the run trained with
+    trust_remote_code: bool = False  # only when the run's config and the user's both say so
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -76,7 +78,7 @@ def run_config(run_dir: Path, cfg: Config | None = None) -> Config:
 
 def resolve_source(cfg: Config, target: str, checkpoint: str | None = None) -> ExportSource:
     """Find the run and the adapter to export; ExportError lists what exists when the name is wrong."""
-    from medtui.runs import RunLookupError, resolve_run, run_adapters, runs_root
+    from medtui.runs import RunLookupError, remote_code_allowed, resolve_run, run_adapters, runs_root
 
     run_text, from_target = split_target(target)
     if checkpoint and from_target and checkpoint_name(checkpoint) != checkpoint_name(from_target):
@@ -113,4 +115,6 @@ def resolve_source(cfg: Config, target: str, checkpoint: str | None = None) -> E
                    else "does not exist")
             raise ExportError(f"{run_dir.name}:{name} {why}; exportable: {', '.join(available) or 'none'}")
         adapter_dir, step = checkpoints[name].path, checkpoints[name].step
-    return ExportSource(run_dir, adapter_dir, name, step, run_config(run_dir, cfg))
+    run_cfg = run_config(run_dir, cfg)
+    trust, warning = remote_code_allowed(cfg, run_cfg.model.trust_remote_code, run_dir.name)
+    return ExportSource(run_dir, adapter_dir, name, step, run_cfg, trust, [warning] if warning else [])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import socket
 import time
 from dataclasses import dataclass, field
@@ -334,13 +335,60 @@ def complete_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Checkpoints whose saving finished (marked by the worker after the save), oldest first."""
     found = []
     for path in Path(run_dir).glob("checkpoint-*"):
-        try:
-            step = int(path.name.split("-", 1)[1])
-        except ValueError:
-            continue
-        if (path / COMPLETE_MARKER).exists():
+        step = _checkpoint_step(path)
+        if step is not None and (path / COMPLETE_MARKER).exists():
             found.append((step, path))
     return sorted(found)
+
+
+def _checkpoint_step(path: Path) -> int | None:
+    suffix = path.name.split("-", 1)[1] if path.name.startswith("checkpoint-") else ""
+    return int(suffix) if suffix.isdigit() else None
+
+
+def later_checkpoints(run_dir: Path, step: int) -> list[int]:
+    """Steps of the checkpoint folders (complete or not) after `step`."""
+    return sorted(s for s in (_checkpoint_step(p) for p in Path(run_dir).glob("checkpoint-*")) if s is not None and s > step)
+
+
+def set_aside_later_checkpoints(run_dir: Path, step: int) -> list[int]:
+    """Move the checkpoints after `step` into SET_ASIDE_DIR (inside the run folder); the steps moved.
+
+    They belong to the continuation a resume from `step` replaces, but stay on disk until the
+    resumed run has saved a checkpoint of its own (`drop_set_aside`); a resume that fails before
+    that puts them back (`restore_set_aside`)."""
+    run_dir = Path(run_dir)
+    moved = []
+    for later in later_checkpoints(run_dir, step):
+        aside = run_dir / SET_ASIDE_DIR
+        aside.mkdir(exist_ok=True)
+        name = f"checkpoint-{later}"
+        if (aside / name).exists():  # an older copy from a resume that died: the newer one wins
+            shutil.rmtree(aside / name)
+        os.rename(run_dir / name, aside / name)
+        moved.append(later)
+    return moved
+
+
+def restore_set_aside(run_dir: Path) -> list[int]:
+    """Put back the checkpoints a resume set aside (it ended before saving); the steps restored.
+    A checkpoint saved since under the same name is kept, and the set-aside copy dropped."""
+    aside = Path(run_dir) / SET_ASIDE_DIR
+    if not aside.is_dir():
+        return []
+    restored = []
+    for path in sorted(aside.glob("checkpoint-*")):
+        step = _checkpoint_step(path)
+        if step is not None and not (Path(run_dir) / path.name).exists():
+            os.rename(path, Path(run_dir) / path.name)
+            restored.append(step)
+    shutil.rmtree(aside, ignore_errors=True)
+    return sorted(restored)
+
+
+def drop_set_aside(run_dir: Path) -> None:
+    """The resumed run has saved: the continuation it replaced is gone for good."""
+    shutil.rmtree(Path(run_dir) / SET_ASIDE_DIR, ignore_errors=True)
 
 
 def adapter_ready(folder: Path) -> bool:

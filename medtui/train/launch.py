@@ -7,7 +7,7 @@ session with its output in the run folder: closing the terminal or the TUI does 
 """
 
 from __future__ import annotations
-from medtui.errors import MedtuiError
+from medtui.errors import MedtuiError, UsageError
 
 import json
 import os
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from medtui.train.events import (
     TERMINAL_EVENTS,
     complete_checkpoints,
     read_events,
+    restore_set_aside,
     run_state,
     worker_alive,
     worker_pid,
@@ -232,10 +234,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def worker_command(run_dir: Path, num_processes: int, resume_from: int | None = None) -> list[str]:
+def worker_command(run_dir: Path, num_processes: int, resume_from: int | None = None,
+                   trust_remote_code: bool = False) -> list[str]:
     worker_args = [str(run_dir)]
     if resume_from is not None:
         worker_args += ["--resume-from", str(resume_from)]
+    if trust_remote_code:  # the worker runs a model's own code only when the launcher says so
+        worker_args.append("--trust-remote-code")
     if num_processes <= 1:
         return [sys.executable, "-m", WORKER_MODULE, *worker_args]
     # The same launcher multi-GPU users get; on a machine without GPUs the worker trains with
@@ -259,13 +264,14 @@ def _worker_env() -> dict[str, str]:
     }
 
 
-def spawn_worker(run_dir: Path, num_processes: int, resume_from: int | None = None, detach: bool = True) -> subprocess.Popen:
+def spawn_worker(run_dir: Path, num_processes: int, resume_from: int | None = None, detach: bool = True,
+                 trust_remote_code: bool = False) -> subprocess.Popen:
     """Start the worker in its own session (it outlives the terminal and the TUI), output to
     worker.log, and wait until it holds the run's lock so the caller sees it as running."""
     log = open(run_dir / LOG_FILE, "ab")
     try:
         process = subprocess.Popen(
-            worker_command(run_dir, num_processes, resume_from),
+            worker_command(run_dir, num_processes, resume_from, trust_remote_code),
             cwd=run_dir, env=_worker_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -301,12 +307,35 @@ def start_run(cfg: Config, detach: bool = True, num_processes: int | None = None
     if num_processes is not None and num_processes != cfg.train.num_processes:
         cfg = cfg.with_overrides([f"train.num_processes={num_processes}"])
     run_dir = create_run(cfg)
-    spawn_worker(run_dir, cfg.train.num_processes, detach=detach)
+    spawn_worker(run_dir, cfg.train.num_processes, detach=detach, trust_remote_code=cfg.model.trust_remote_code)
     return run_dir
 
 
-def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True) -> Path:
-    """Continue a stopped, failed or died run from a complete checkpoint (the latest by default)."""
+class LaterCheckpointsError(UsageError):
+    """A resume from an earlier checkpoint that needs the user's go-ahead (later ones exist)."""
+
+
+@dataclass
+class ResumePlan:
+    run_dir: Path
+    checkpoint: int  # the step resumed from
+    later: list[int]  # complete checkpoints after it: set aside, then dropped once the run saves again
+    num_processes: int
+    trust_remote_code: bool  # the run's config and the user's both allow it
+    warnings: list[str] = field(default_factory=list)
+
+    def later_question(self) -> str:
+        """What to ask (or refuse with) before setting the later checkpoints aside."""
+        names = ", ".join(f"checkpoint-{s}" for s in self.later)
+        return (f"run {self.run_dir.name} has later checkpoints ({names}); resuming from step {self.checkpoint} "
+                "sets them aside and deletes them once the resumed run saves its first checkpoint")
+
+
+def plan_resume(run_dir: Path, cfg: Config, checkpoint: int | None = None) -> ResumePlan:
+    """Everything a resume checks before any process starts. `cfg` is the user's config: the run
+    folder's own config.toml decides the training, but never allows model code the user does not."""
+    from medtui.runs import remote_code_allowed
+
     run_dir = Path(run_dir)
     state = run_state(run_dir)
     if state.status == "running":
@@ -314,6 +343,7 @@ def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True
         raise LaunchError(f"run {run_dir.name} is already running (worker pid {pid}); stop it first or attach to it")
     if state.status == "finished":
         raise LaunchError(f"run {run_dir.name} has finished; start a new run to train further")
+    restore_set_aside(run_dir)  # left by an earlier resume that was killed before it saved
     complete = complete_checkpoints(run_dir)
     if not complete:
         raise LaunchError(f"run {run_dir.name} has no complete checkpoint to resume from")
@@ -321,19 +351,33 @@ def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True
     if checkpoint is None:
         checkpoint = steps[-1]
     elif checkpoint not in steps:
-        half = sorted(int(p.name.split("-", 1)[1]) for p in run_dir.glob("checkpoint-*")
-                      if p.name.split("-", 1)[1].isdigit() and int(p.name.split("-", 1)[1]) not in steps)
-        note = f" (checkpoint-{checkpoint} was never completed)" if checkpoint in half else ""
+        note = f" (checkpoint-{checkpoint} was never completed)" if (run_dir / f"checkpoint-{checkpoint}").is_dir() else ""
         raise LaunchError(
             f"run {run_dir.name} has no complete checkpoint at step {checkpoint}{note}; "
             f"complete checkpoints: {', '.join(map(str, steps))}"
         )
     try:
-        cfg = load_config(run_dir / CONFIG_FILE)
+        run_cfg = load_config(run_dir / CONFIG_FILE)
     except ConfigError as exc:
         raise LaunchError(f"{run_dir / CONFIG_FILE} cannot be used: " + "; ".join(exc.problems)) from None
-    spawn_worker(run_dir, cfg.train.num_processes, resume_from=checkpoint, detach=detach)
-    return run_dir
+    trust, warning = remote_code_allowed(cfg, run_cfg.model.trust_remote_code, run_dir.name)
+    return ResumePlan(run_dir, checkpoint, [s for s in steps if s > checkpoint], run_cfg.train.num_processes,
+                      trust, [warning] if warning else [])
+
+
+def resume_run(run_dir: Path, cfg: Config, checkpoint: int | None = None, detach: bool = True,
+               set_aside_later: bool = False) -> ResumePlan:
+    """Continue a stopped, failed or died run from a complete checkpoint (the latest by default).
+
+    Resuming from an earlier checkpoint while later ones exist needs `set_aside_later=True` (the
+    user agreed): the worker moves them aside inside the run folder and deletes them only once the
+    resumed run has saved; a resume that ends before that puts them back."""
+    plan = plan_resume(run_dir, cfg, checkpoint)
+    if plan.later and not set_aside_later:
+        raise LaterCheckpointsError(plan.later_question(), hint="confirm on a terminal, or pass --yes")
+    spawn_worker(plan.run_dir, plan.num_processes, resume_from=plan.checkpoint, detach=detach,
+                 trust_remote_code=plan.trust_remote_code)
+    return plan
 
 
 def verified_worker_pid(run_dir: Path) -> int:

@@ -456,11 +456,13 @@ class RunsPane(Widget):
                 title="Resume", severity="error")
             return
         try:
-            resume_run(self.root / run_id, checkpoint=None, detach=True)
+            plan = resume_run(self.root / run_id, self.cfg, checkpoint=None, detach=True)
         except Exception as exc:  # the launcher's refusal (e.g. no checkpoint) is the user's message
             self.app.call_from_thread(self.notify, str(exc) or type(exc).__name__, title=f"Resume {run_id}",
                                       severity="error")
             return
+        for warning in plan.warnings:
+            self.app.call_from_thread(self.notify, warning, title=f"Resume {run_id}", severity="warning", timeout=10)
         self.app.call_from_thread(self.notify, f"Run {run_id} resumed from its last checkpoint.", title="Resume")
         self.app.call_from_thread(self.refresh_runs)
 

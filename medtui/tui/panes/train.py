@@ -483,12 +483,14 @@ class TrainPane(Widget):
         from medtui.train.launch import LaunchError, resume_run
 
         try:
-            resume_run(run_dir, detach=True)
+            plan = resume_run(run_dir, self.cfg, detach=True)
         except LaunchError as exc:
             self.post_message(self.Failed(str(exc)))
         except Exception as exc:
             self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
         else:
+            for warning in plan.warnings:
+                self.app.call_from_thread(self.notify, warning, severity="warning", timeout=10)
             self.post_message(self.Launched(run_dir, "resumed"))
 
     def action_latest(self) -> None:
