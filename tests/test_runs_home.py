@@ -236,4 +236,10 @@ async def test_the_tui_starts_and_lists_the_other_runs_beside_a_corrupt_one(work
         ids = [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
         assert sorted(ids) == sorted([FINISHED, FAILED, STOPPED, DIED])
         assert str(table.get_cell(STOPPED, "status")) == "corrupt"
+        table.move_cursor(row=ids.index(STOPPED))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        detail = str(app.query_one("#run-metrics").render())
+        assert "config.toml: [model] must be a table" in detail
         assert app.is_running

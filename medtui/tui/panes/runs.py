@@ -23,7 +23,7 @@ from textual_plotext import PlotextPlot
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.runs import (
-    Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
+    CORRUPT, Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
     format_duration, format_loss, format_metric, format_steps, runs_root,
 )
 
@@ -35,6 +35,7 @@ STATUS_STYLES = {
     "stopped": "yellow",
     "failed": "bold red",
     "died": "red",
+    CORRUPT: "bold magenta",
 }
 RUN_COLUMNS = (
     ("mark", " "), ("id", "Run"), ("status", "Status"), ("model", "Model"), ("steps", "Steps"),
@@ -96,7 +97,7 @@ def describe(details: RunDetails) -> Text:
                   + (f" · peak {details.peak_memory_mb:.0f} MB" if details.peak_memory_mb is not None else "")),
         ("time", format_duration(s.duration_s)),
     ]
-    if s.message and s.status in ("failed", "stopped"):
+    if s.message and s.status in ("failed", "stopped", CORRUPT):
         rows.append(("why", s.message))
     if details.incomplete_checkpoints:
         rows.append(("partial", ", ".join(details.incomplete_checkpoints) + " (not usable)"))
