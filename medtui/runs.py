@@ -229,7 +229,7 @@ def resolve_run(root: Path, text: str | None) -> Path:
         return root / text
     if "/" in text or text.startswith((".", "~")):
         as_path = Path(os.path.abspath(Path(text).expanduser()))
-        if is_run_dir(as_path):
+        if ev.has_event_log(as_path) or (as_path.parent == Path(os.path.abspath(root)) and as_path.name in ids):
             return as_path
         if as_path.exists():
             raise RunLookupError(
@@ -691,17 +691,19 @@ def check_deletable(run_dir: Path) -> None:
         raise RunBusyError(_busy_message(Path(run_dir), status))
 
 
-def delete_run(run_dir: Path) -> int:
+def delete_run(run_dir: Path, root: Path | None = None) -> int:
     """Delete a run that no worker is using; returns the bytes freed.
 
-    Only a run folder medtui wrote is ever deleted (see `is_run_dir`); anything else is refused.
+    Only a run folder medtui wrote is ever deleted: one with an event log, or (a run whose worker
+    never started) one listed in the runs folder `root`; anything else is refused.
     A run reached through a symbolic link loses the link, never the folder it points to. Atomic
     from a reader's point of view: the folder is renamed to a hidden trash name first (one rename,
     so the run is either listed whole or gone), then removed. The worker lock is held across the
     rename, so a resume cannot start in a folder that is being deleted.
     """
     run_dir = Path(run_dir)
-    if not is_run_dir(run_dir):
+    listed = root is not None and run_dir.parent == Path(root) and is_run_dir(run_dir)
+    if not (listed or ev.has_event_log(run_dir)):
         raise RunLookupError(f"{run_dir} is not a run folder medtui wrote (it holds no {ev.EVENTS_FILE}); "
                              "nothing was deleted", hint=_LIST_HINT)
     check_deletable(run_dir)

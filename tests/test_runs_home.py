@@ -84,6 +84,8 @@ def test_a_folder_with_a_config_toml_is_not_a_run_and_is_never_deleted(workspace
     project = workspace / "myproject"
     project.mkdir()
     (project / "config.toml").write_text("[model]\n")
+    (project / "data.json").write_text("{}")  # names a run folder's files use, but no event log
+    (project / "dataset").mkdir()
     (project / "notes.txt").write_text("my work")
     done = cli(workspace, "runs", "delete", "./myproject", "--yes", cwd=workspace)
     assert done.returncode == 2

@@ -255,7 +255,8 @@ def _loss_chart(comparison) -> str:
 def cmd_delete(args) -> int:
     from medtui.runs import RunBusyError, check_deletable, delete_run, folder_bytes, format_bytes, run_details
 
-    run_dir = _resolve(_root(args), args.run)
+    root = _root(args)
+    run_dir = _resolve(root, args.run)
     summary = run_details(run_dir).summary
     try:
         check_deletable(run_dir)  # before asking, so nobody confirms a deletion that is then refused
@@ -274,7 +275,7 @@ def cmd_delete(args) -> int:
             print("Not deleted.")
             return EXIT_FAILED
     try:
-        freed = delete_run(run_dir)
+        freed = delete_run(run_dir, root)
     except RunBusyError as exc:
         raise UserError(str(exc), EXIT_FAILED) from None
     if args.json:

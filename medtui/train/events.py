@@ -414,6 +414,12 @@ def is_run_dir(path: Path) -> bool:
     return not Path(path).name.startswith(".") and holds_run(path)
 
 
+def has_event_log(path: Path) -> bool:
+    """A run folder a worker has written to. Outside the runs folder this is what marks a folder
+    as a run: a project folder may well hold a config.toml, a data.json and a dataset/ of its own."""
+    return is_run_dir(path) and (Path(path) / EVENTS_FILE).is_file()
+
+
 def list_runs(output_dir: Path) -> list[Path]:
     """Run folders under `output_dir`, oldest first (run ids start with their start time)."""
     try:

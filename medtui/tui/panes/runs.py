@@ -496,7 +496,7 @@ class RunsPane(Widget):
 
         try:
             with self._index_lock:
-                freed = delete_run(self.root / run_id)
+                freed = delete_run(self.root / run_id, self.root)
         except (RunBusyError, OSError) as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Delete", severity="error")
             return
