@@ -715,9 +715,26 @@ def delete_run(run_dir: Path, root: Path | None = None) -> int:
         size = folder_bytes(run_dir)
         trash = run_dir.parent / f"{TRASH_PREFIX}{run_dir.name}-{uuid.uuid4().hex[:8]}"
         os.rename(run_dir, trash)
-    shutil.rmtree(trash)
+    _remove_trash(trash)
     purge_trash(run_dir.parent)
     return size
+
+
+def _remove_trash(trash: Path) -> None:
+    """Remove a renamed run folder, its event log (or config) last: a removal cut short still
+    leaves the file that lets `purge_trash` recognise the folder as a run and finish the job."""
+    last = [trash / ev.EVENTS_FILE, trash / ev.CONFIG_FILE]
+    for entry in os.scandir(trash):
+        path = Path(entry.path)
+        if path in last:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    for path in last:
+        path.unlink(missing_ok=True)
+    os.rmdir(trash)
 
 
 @contextlib.contextmanager
@@ -752,14 +769,18 @@ _TRASH_NAME = re.compile(re.escape(TRASH_PREFIX) + r"(?P<run>.+)-[0-9a-f]{8}\Z")
 
 def purge_trash(root: Path) -> None:
     """Finish deletions that were interrupted after their rename: only entries named as
-    `delete_run` names them that still hold a run medtui wrote (or are a link left by one)."""
+    `delete_run` names them that still hold a run's event log or config (kept to the last by
+    `_remove_trash`), or are a link left by one."""
     for path in Path(root).glob(f"{TRASH_PREFIX}*"):
         if not _TRASH_NAME.match(path.name):
             continue
         if path.is_symlink():
             path.unlink(missing_ok=True)
-        elif ev.holds_run(path):
-            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_dir() and ((path / ev.EVENTS_FILE).is_file() or (path / ev.CONFIG_FILE).is_file()):
+            try:
+                _remove_trash(path)
+            except OSError:
+                pass  # tried again at the next deletion
 
 
 # ---------------------------------------------------------------------------------------------

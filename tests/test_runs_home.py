@@ -245,3 +245,18 @@ async def test_the_tui_starts_and_lists_the_other_runs_beside_a_corrupt_one(work
         detail = str(app.query_one("#run-metrics").render())
         assert "config.toml: [model] must be a table" in detail
         assert app.is_running
+
+
+def test_an_interrupted_deletion_is_finished_and_look_alikes_are_kept(workspace):
+    root = workspace / "checkpoints"
+    cut_short = root / f".trash-{FAILED}-0123abcd"  # renamed, then the machine went down mid-removal
+    cut_short.mkdir()
+    (cut_short / ev.EVENTS_FILE).write_text("")
+    (cut_short / "checkpoint-3").mkdir()
+    look_alike = root / ".trash-photos-89abcdef"  # the right shape of name, but no run inside
+    look_alike.mkdir()
+    (look_alike / "cat.jpg").write_bytes(b"\xff\xd8")
+    done = cli(workspace, "runs", "delete", STOPPED, "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not cut_short.exists()
+    assert (look_alike / "cat.jpg").exists()

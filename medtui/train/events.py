@@ -90,12 +90,10 @@ class EventWriter:
 
     def __init__(self, run_dir: Path):
         self.path = Path(run_dir) / EVENTS_FILE
-        self._handle = open(self.path, "a+", encoding="utf-8")
+        self._handle = open(self.path, "a", encoding="utf-8")
         # A line torn by a crash must not swallow the first event of this worker.
-        if self._handle.tell() > 0:
-            self._handle.seek(self._handle.tell() - 1)
-            last = self._handle.read(1)
-            if last != "\n":
+        with open(self.path, "rb") as log:
+            if log.seek(0, os.SEEK_END) and (log.seek(-1, os.SEEK_END), log.read(1))[1] != b"\n":
                 self._handle.write("\n")
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
