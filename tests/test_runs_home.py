@@ -16,7 +16,7 @@ from medtui.config import load_config
 from medtui.runs import RunIndex, RunLookupError, delete_run, resolve_run, run_adapters
 from medtui.train import events as ev
 from test_runs_support import (
-    DIED, FAILED, FINISHED, STOPPED, T0, append_event, make_run, run_id, write_ended_runs_workspace,
+    DIED, FAILED, FINISHED, STOPPED, T0, make_run, run_id, write_ended_runs_workspace,
 )
 
 
