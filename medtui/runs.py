@@ -9,10 +9,12 @@ instant, and a refresh of the Runs pane rereads only the bytes appended since th
 from __future__ import annotations
 from medtui.errors import MedtuiError, UsageError
 
+import contextlib
 import difflib
 import fcntl
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -32,6 +34,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 TRASH_PREFIX = ".trash-"
 # Statuses in which a worker owns (or is about to own) the folder: nothing may delete it then.
 BUSY_STATUSES = ("running", "pending")
+# A run folder whose files no longer read as medtui wrote them; its reasons are in `problems`.
+CORRUPT = "corrupt"
 
 
 class RunLookupError(UsageError):
@@ -76,9 +80,10 @@ class RunSummary:
     duration_s: float | None = None
     checkpoints: list[Checkpoint] = field(default_factory=list)
     adapter: Checkpoint | None = None
-    message: str | None = None  # the terminal event's message (why it failed or stopped)
+    message: str | None = None  # the terminal event's message (why it failed or stopped), or why it is corrupt
     early_stopped: bool = False
     resumes: int = 0
+    problems: list[str] = field(default_factory=list)  # why the run is corrupt (status "corrupt")
 
     @property
     def busy(self) -> bool:
@@ -110,6 +115,7 @@ class RunSummary:
             "message": self.message,
             "early_stopped": self.early_stopped,
             "resumes": self.resumes,
+            "problems": self.problems,
         }
 
 
@@ -194,34 +200,42 @@ def runs_root(cfg) -> Path:
     return cfg.path(cfg.train.output_dir)
 
 
-def is_run_dir(path: Path) -> bool:
-    return (
-        path.is_dir()
-        and not path.name.startswith(".")
-        and ((path / ev.EVENTS_FILE).exists() or (path / ev.CONFIG_FILE).exists())
-    )
+is_run_dir = ev.is_run_dir  # a run folder medtui wrote (the file contract lives with the event log)
 
 
 def run_dirs(root: Path) -> list[Path]:
-    try:
-        entries = list(os.scandir(root))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return sorted(Path(e.path) for e in entries if is_run_dir(Path(e.path)))
+    return ev.list_runs(root)
 
 
-def resolve_run(root: Path, text: str) -> Path:
-    """The run folder a RUN argument names: an exact id, a unique id prefix, or a run folder's path.
+_LIST_HINT = "`medtui runs list` shows every run"
 
+
+def resolve_run(root: Path, text: str | None) -> Path:
+    """The run folder a RUN argument names: an exact id, a unique id prefix, or the path of a run
+    folder (one medtui wrote: see `is_run_dir`); None names the newest run. Every command that
+    takes a run, and every pane, finds it here.
+
+    A path comes back absolute but with its links kept, so deleting a linked run removes the link.
     Raises RunLookupError naming the ids that match or come close.
     """
     root = Path(root)
-    ids = [p.name for p in run_dirs(root)]
+    dirs = run_dirs(root)
+    ids = [p.name for p in dirs]
+    if text is None:
+        if not ids:
+            raise RunLookupError(f"no runs in {root} yet", hint="start one with `medtui train start`")
+        return root / ids[-1]  # ids start with their start time
     if text in ids:
         return root / text
-    as_path = Path(text).expanduser()
-    if ("/" in text or text.startswith(".")) and is_run_dir(as_path):
-        return as_path
+    if "/" in text or text.startswith((".", "~")):
+        as_path = Path(os.path.abspath(Path(text).expanduser()))
+        if ev.has_event_log(as_path) or (as_path.parent == Path(os.path.abspath(root)) and as_path.name in ids):
+            return as_path
+        if as_path.exists():
+            raise RunLookupError(
+                f"{as_path} is not a run folder medtui wrote (it holds no {ev.EVENTS_FILE})",
+                hint=f"name a run by its id or a folder under {root}; {_LIST_HINT}")
+        raise RunLookupError(f"{as_path}: no such run folder", hint=_LIST_HINT)
     matches = [i for i in ids if i.startswith(text)] if text else []
     if len(matches) == 1:
         return root / matches[0]
@@ -233,9 +247,36 @@ def resolve_run(root: Path, text: str) -> Path:
     close = [i for i in ids if text and text in i]
     close += [i for i in difflib.get_close_matches(text, ids, n=5, cutoff=0.5) if i not in close]
     if close:
-        raise RunLookupError(f'no run "{text}" in {root}; close: {", ".join(close[:5])}')
+        raise RunLookupError(f'no run "{text}" in {root}; close: {", ".join(close[:5])}', hint=_LIST_HINT)
     newest = sorted(ids, reverse=True)[:5]
-    raise RunLookupError(f'no run "{text}" in {root}; runs there include: {", ".join(newest)}')
+    raise RunLookupError(f'no run "{text}" in {root}; runs there include: {", ".join(newest)}', hint=_LIST_HINT)
+
+
+def run_adapters(run_dir: Path) -> list[Checkpoint]:
+    """What of a run can be exported or chatted with: its complete checkpoints that hold a whole
+    adapter (oldest first), then the final adapter when it is whole. The Runs, Export and Chat
+    panes, `medtui export` and `medtui chat --adapter` all offer exactly these."""
+    run_dir = Path(run_dir)
+    found = [Checkpoint(path.name, step, path) for step, path in ev.complete_checkpoints(run_dir)
+             if ev.adapter_ready(path)]
+    final = run_dir / ev.ADAPTER_DIR
+    if ev.adapter_ready(final):
+        found.append(Checkpoint(ev.ADAPTER_DIR, None, final))
+    return found
+
+
+def remote_code_allowed(cfg, run_asks: bool, run_name: str) -> tuple[bool, str | None]:
+    """Whether work on a run folder (export, resume) may run its model's own code, and a warning
+    when the run asks for it but the user's config does not allow it.
+
+    A run folder may come from anyone (copied, downloaded, sent); its config.toml never overrides
+    the user's own: `trust_remote_code` holds only when both say true."""
+    user = bool(cfg.model.trust_remote_code)
+    if run_asks and not user:
+        origin = cfg.source.name if getattr(cfg, "source", None) else "your config"
+        return False, (f"run {run_name} asks for [model] trust_remote_code = true, but {origin} does not allow it: "
+                       "the model's own code is not run (set it to true in your config only if you trust that model)")
+    return bool(run_asks) and user, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,15 +288,24 @@ class _Tail:
     """What has been read of one run folder so far."""
 
     offset: int = 0
+    lines: int = 0  # whole lines read from the event log
     events: list[dict[str, Any]] = field(default_factory=list)
+    event_problems: list[str] = field(default_factory=list)
     size: int = -1
     config_key: tuple[int, int] | None = None
     config: dict[str, Any] | None = None
     config_problem: str | None = None
     data_key: tuple[int, int] | None = None
     data: dict[str, Any] | None = None
+    data_problem: str | None = None
     summary_key: tuple | None = None
     summary: "RunSummary | None" = None
+
+    @property
+    def problems(self) -> list[str]:
+        """Why the run folder is corrupt: files medtui wrote that no longer read as it wrote them."""
+        found = [p for p in (self.config_problem, self.data_problem) if p]
+        return found + self.event_problems
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:
@@ -271,10 +321,22 @@ def _update_tail(run_dir: Path, tail: _Tail) -> None:
     size = _stat_key(run_dir / ev.EVENTS_FILE)
     size = size[1] if size else 0
     if size < tail.offset:  # the log was replaced: start over rather than misread it
-        tail.offset, tail.events = 0, []
+        tail.offset, tail.lines, tail.events, tail.event_problems = 0, 0, [], []
     if size != tail.size:
-        new, tail.offset = ev.read_events_from(run_dir, tail.offset)
+        try:
+            with open(run_dir / ev.EVENTS_FILE, "rb") as handle:
+                handle.seek(tail.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            data = b""
+        except OSError as exc:
+            data = b""
+            tail.event_problems = [f"{ev.EVENTS_FILE}: cannot be read ({exc.strerror})"]
+        new, consumed, lines, problems = ev.parse_events(data, tail.lines + 1)
         tail.events.extend(new)
+        tail.event_problems.extend(problems)
+        tail.offset += consumed
+        tail.lines += lines
         tail.size = size
     key = _stat_key(run_dir / ev.CONFIG_FILE)
     if key != tail.config_key:
@@ -283,27 +345,60 @@ def _update_tail(run_dir: Path, tail: _Tail) -> None:
     key = _stat_key(run_dir / ev.DATA_FILE)
     if key != tail.data_key:
         tail.data_key = key
-        tail.data = _read_json(run_dir / ev.DATA_FILE)
+        tail.data, tail.data_problem = _read_data(run_dir / ev.DATA_FILE)
+
+
+def config_problems(raw: Any, origin: str) -> list[str]:
+    """What is wrong with a run's stored config by the config schema (keys a later or earlier
+    medtui does not know are left alone: the run was written with the keys of its day)."""
+    from medtui.config import SCHEMA, validate
+
+    if not isinstance(raw, dict):
+        return [f"{origin}: not a table of sections"]
+    known = {section: ({k: v for k, v in content.items() if k in SCHEMA[section]} if isinstance(content, dict) else content)
+             for section, content in raw.items() if section in SCHEMA}
+    return validate(known, origin)[1]
 
 
 def _read_config(run_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
     path = run_dir / ev.CONFIG_FILE
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), None
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, f"{path}: missing"
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return None, f"{path}: not valid TOML ({exc})"
     except OSError as exc:
         return None, f"{path}: cannot be read ({exc.strerror})"
+    problems = config_problems(config, str(path))
+    if problems:
+        return None, "; ".join(problems)
+    return config, None
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_data(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """data.json, the run's data summary (None and no problem when it is not there)."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"{path}: cannot be read ({exc.strerror})"
+    except (ValueError, RecursionError):
+        return None, f"{path}: not valid JSON"
+    if not isinstance(value, dict):
+        return None, f"{path}: not a JSON object"
+    counts, files, sha = value.get("counts"), value.get("train_files"), value.get("sha256")
+    if counts is not None and not (isinstance(counts, dict) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in counts.values())):
+        return None, f"{path}: counts is not an object of numbers"
+    if files is not None and not (isinstance(files, str) or (
+            isinstance(files, list) and all(isinstance(f, str) for f in files))):
+        return None, f"{path}: train_files is neither a file nor a list of files"
+    for name in ("sha256", "eval_file"):
+        if value.get(name) is not None and not isinstance(value.get(name), str):
+            return None, f"{path}: {name} is not text"
+    return value, None
 
 
 def _number(value: Any) -> float | None:
@@ -327,7 +422,9 @@ def _config_of(tail: _Tail, started: dict[str, Any] | None) -> dict[str, Any] | 
     if tail.config is not None:
         return tail.config
     config = started.get("config") if started else None
-    return config if isinstance(config, dict) else None
+    if not isinstance(config, dict) or config_problems(config, ev.EVENTS_FILE):
+        return None
+    return config
 
 
 def _segments(events: list[dict[str, Any]], running: bool, now: float) -> float | None:
@@ -400,12 +497,13 @@ def summarize(run_dir: Path, events: list[dict[str, Any]], status: str, config: 
     summary.resumes = sum(1 for e in events if e["event"] == "resumed")
 
     eval_at = {s: loss for s, loss in evals if isinstance(s, int)}
-    summary.checkpoints = [
-        Checkpoint(path.name, step, path, eval_at.get(step)) for step, path in ev.complete_checkpoints(run_dir)
-    ]
-    adapter = run_dir / ev.ADAPTER_DIR
-    if (adapter / "adapter_config.json").exists():
-        summary.adapter = Checkpoint(ev.ADAPTER_DIR, summary.step or None, adapter, None)
+    for found in run_adapters(run_dir):
+        if found.step is None:  # the final adapter
+            found.step = summary.step or None
+            summary.adapter = found
+        else:
+            found.eval_loss = eval_at.get(found.step)
+            summary.checkpoints.append(found)
     return summary
 
 
@@ -433,11 +531,20 @@ class RunIndex:
         state = ev.run_state(run_dir, tail.events)
         # An ended run's summary only changes with a new event, a config edit or a folder added or
         # removed (a checkpoint, the adapter), so long logs are not re-summarized every refresh.
-        key = (len(tail.events), state.status, tail.config_key, tail.data_key, _stat_key(run_dir))
+        key = (tail.lines, len(tail.events), state.status, tail.config_key, tail.data_key, _stat_key(run_dir))
         if tail.summary is not None and key == tail.summary_key and state.status not in BUSY_STATUSES:
             return tail.summary
         started = next((e for e in tail.events if e["event"] == "started"), None)
-        tail.summary = summarize(run_dir, tail.events, state.status, _config_of(tail, started), tail.data, now)
+        try:
+            summary = summarize(run_dir, tail.events, state.status, _config_of(tail, started), tail.data, now)
+            problems = tail.problems
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # pragma: no cover - a shape not checked above
+            summary = RunSummary(run_id=run_dir.name, run_dir=run_dir, status=state.status, model="?")
+            problems = [*tail.problems, f"{run_dir}: cannot be summarized ({type(exc).__name__}: {exc})"]
+        if problems:
+            # The real state stays in `state` (a running corrupt run still cannot be deleted).
+            summary.status, summary.message, summary.problems = CORRUPT, "; ".join(problems), problems
+        tail.summary = summary
         tail.summary_key = key
         return tail.summary
 
@@ -584,24 +691,64 @@ def check_deletable(run_dir: Path) -> None:
         raise RunBusyError(_busy_message(Path(run_dir), status))
 
 
-def delete_run(run_dir: Path) -> int:
+def delete_run(run_dir: Path, root: Path | None = None) -> int:
     """Delete a run that no worker is using; returns the bytes freed.
 
-    Atomic from a reader's point of view: the folder is renamed to a hidden trash name first
-    (one rename, so the run is either listed whole or gone), then removed. The worker lock is
-    held across the rename, so a resume cannot start in a folder that is being deleted.
+    Only a run folder medtui wrote is ever deleted: one with an event log, or (a run whose worker
+    never started) one listed in the runs folder `root`; anything else is refused.
+    A run reached through a symbolic link loses the link, never the folder it points to. Atomic
+    from a reader's point of view: the folder is renamed to a hidden trash name first (one rename,
+    so the run is either listed whole or gone), then removed. The worker lock is held across the
+    rename, so a resume cannot start in a folder that is being deleted.
     """
     run_dir = Path(run_dir)
+    listed = root is not None and run_dir.parent == Path(root) and is_run_dir(run_dir)
+    if not (listed or ev.has_event_log(run_dir)):
+        raise RunLookupError(f"{run_dir} is not a run folder medtui wrote (it holds no {ev.EVENTS_FILE}); "
+                             "nothing was deleted", hint=_LIST_HINT)
     check_deletable(run_dir)
-    with open(run_dir / ev.LOCK_FILE, "a+") as lock:
-        if not _lock_exclusive(lock):
-            raise RunBusyError(_busy_message(run_dir, "running"))
+    if run_dir.is_symlink():
+        with _held_lock(run_dir):
+            os.unlink(run_dir)
+        return 0
+    with _held_lock(run_dir):
         size = folder_bytes(run_dir)
         trash = run_dir.parent / f"{TRASH_PREFIX}{run_dir.name}-{uuid.uuid4().hex[:8]}"
         os.rename(run_dir, trash)
-    shutil.rmtree(trash)
+    _remove_trash(trash)
     purge_trash(run_dir.parent)
     return size
+
+
+def _remove_trash(trash: Path) -> None:
+    """Remove a renamed run folder, its event log (or config) last: a removal cut short still
+    leaves the file that lets `purge_trash` recognise the folder as a run and finish the job."""
+    last = [trash / ev.EVENTS_FILE, trash / ev.CONFIG_FILE]
+    for entry in os.scandir(trash):
+        path = Path(entry.path)
+        if path in last:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    for path in last:
+        path.unlink(missing_ok=True)
+    os.rmdir(trash)
+
+
+@contextlib.contextmanager
+def _held_lock(run_dir: Path):
+    """The run's worker lock, held while the run is being removed (a folder with no lock file has
+    never had a worker: nothing to hold, and nothing is created in it)."""
+    path = run_dir / ev.LOCK_FILE
+    if not path.is_file():
+        yield
+        return
+    with open(path, "a+") as lock:
+        if not _lock_exclusive(lock):
+            raise RunBusyError(_busy_message(run_dir, "running"))
+        yield
 
 
 def _lock_exclusive(handle, wait: float = 1.0) -> bool:
@@ -617,10 +764,23 @@ def _lock_exclusive(handle, wait: float = 1.0) -> bool:
             time.sleep(0.05)
 
 
+_TRASH_NAME = re.compile(re.escape(TRASH_PREFIX) + r"(?P<run>.+)-[0-9a-f]{8}\Z")
+
+
 def purge_trash(root: Path) -> None:
-    """Finish deletions that were interrupted after their rename."""
+    """Finish deletions that were interrupted after their rename: only entries named as
+    `delete_run` names them that still hold a run's event log or config (kept to the last by
+    `_remove_trash`), or are a link left by one."""
     for path in Path(root).glob(f"{TRASH_PREFIX}*"):
-        shutil.rmtree(path, ignore_errors=True)
+        if not _TRASH_NAME.match(path.name):
+            continue
+        if path.is_symlink():
+            path.unlink(missing_ok=True)
+        elif path.is_dir() and ((path / ev.EVENTS_FILE).is_file() or (path / ev.CONFIG_FILE).is_file()):
+            try:
+                _remove_trash(path)
+            except OSError:
+                pass  # tried again at the next deletion
 
 
 # ---------------------------------------------------------------------------------------------

@@ -109,9 +109,11 @@ def _fake_layout(tmp_path, embedded_gguf: str):
     for name in ("adapter", "checkpoint-3", "checkpoint-6", "checkpoint-9"):
         (run / name).mkdir(parents=True)
         (run / name / "adapter_config.json").write_text("{}")
+        (run / name / "adapter_model.safetensors").write_bytes(b"\0" * 16)
     for name in ("checkpoint-3", "checkpoint-6"):
         (run / name / "medtui-complete.json").write_text("{}")
     (run / "config.toml").write_text('[model]\nname = ""\n')
+    (run / "events.jsonl").write_text('{"event": "started", "time": 1.0}\n{"event": "finished", "time": 2.0}\n')
     export = tmp_path / "exports" / "20260101-000000-smollm2-final"
     export.mkdir(parents=True)
     (export / "export.json").write_text(json.dumps({"dir": str(export), "gguf": [

@@ -95,6 +95,7 @@ def make_run(
     if adapter if adapter is not None else end == "finished":
         (run_dir / ev.ADAPTER_DIR).mkdir()
         (run_dir / ev.ADAPTER_DIR / "adapter_config.json").write_text("{}")
+        (run_dir / ev.ADAPTER_DIR / "adapter_model.safetensors").write_bytes(b"\0" * 1024)
     (run_dir / ev.LOCK_FILE).touch()
     with open(run_dir / ev.EVENTS_FILE, "w", encoding="utf-8") as handle:
         for line in lines:

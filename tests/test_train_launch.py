@@ -92,7 +92,7 @@ def test_a_half_written_checkpoint_is_never_offered(tmp_path):
     assert "no complete checkpoint" in done.stderr
     run_dir2 = _fake_stopped_run(tmp_path / "b", complete=(2,), incomplete=(3,))
     with pytest.raises(LaunchError, match="checkpoint-3 was never completed.*complete checkpoints: 2"):
-        resume_run(run_dir2, checkpoint=3)
+        resume_run(run_dir2, load_config(tmp_path / "b" / "medtui.toml"), checkpoint=3)
 
 
 def test_a_second_worker_on_a_running_run_is_refused(tmp_path):
@@ -101,7 +101,7 @@ def test_a_second_worker_on_a_running_run_is_refused(tmp_path):
     assert lock.acquire()  # this test process plays the running worker
     try:
         with pytest.raises(LaunchError, match="already running"):
-            resume_run(run_dir)
+            resume_run(run_dir, load_config(tmp_path / "medtui.toml"))
         done = run_cli("train", "resume", run_dir.name, "--config", str(tmp_path / "medtui.toml"))
         assert done.returncode == 1 and "already running" in done.stderr
         # Even a worker started by hand does not train on a run that has one.
@@ -125,7 +125,7 @@ def test_status_and_stop_explain_themselves(tmp_path):
     stopped = run_cli("train", "stop", run_dir.name, "--config", config)
     assert stopped.returncode == 1 and "is not running (status: stopped)" in stopped.stderr
     missing = run_cli("train", "status", "no-such-run", "--config", config)
-    assert missing.returncode == 2 and "no run 'no-such-run'" in missing.stderr and run_dir.name in missing.stderr
+    assert missing.returncode == 2 and 'no run "no-such-run"' in missing.stderr and run_dir.name in missing.stderr
 
 
 def test_the_run_folder_config_keeps_meaning_wherever_it_is_read(tmp_path):

@@ -20,6 +20,7 @@ from medtui.config import load_config
 from medtui.train.events import (
     ADAPTER_DIR,
     COMPLETE_MARKER,
+    SET_ASIDE_DIR,
     complete_checkpoints,
     read_events,
     run_state,
@@ -146,13 +147,17 @@ def test_stop_then_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
     assert (run_dir / f"checkpoint-{stopped['step']}" / COMPLETE_MARKER).exists()
 
     # Resume from step 4 (the run above may have got one step further before the stop landed).
-    resumed = run_cli("train", "resume", run_dir.name, "--checkpoint", "4", "--config", str(config), env=ONE_THREAD)
+    # --yes: a checkpoint after 4 (when there is one) is set aside until the resumed run saves.
+    resumed = run_cli("train", "resume", run_dir.name, "--checkpoint", "4", "--yes", "--config", str(config),
+                      env=ONE_THREAD)
     assert resumed.returncode == 0, resumed.stderr
     assert wait_for_terminal_event(reference)[-1]["event"] == "finished"
     events = read_events(run_dir)
     assert events[-1]["event"] == "finished"
     after = events[next(i for i, e in enumerate(events) if e["event"] == "resumed"):]
     assert after[0]["from_step"] == 4
+    assert after[0].get("set_aside", []) == ([stopped["step"]] if stopped["step"] > 4 else [])
+    assert not (run_dir / SET_ASIDE_DIR).exists()  # dropped once the resumed run saved
     assert [e["step"] for e in after if e["event"] == "step"] == [5, 6, 7, 8]  # the numbering continues
     assert sum(e["event"] == "started" for e in events) == 1  # one run, one log
 

@@ -31,9 +31,12 @@ def _workspace(tmp_path: Path, **train) -> Path:
 
 
 def _run_folder(tmp_path: Path) -> Path:
+    """A run folder as the launcher writes it before the worker starts: config, data summary, snapshot."""
     run_dir = tmp_path / "checkpoints" / RUN_ID
     run_dir.mkdir(parents=True)
     (run_dir / CONFIG_FILE).write_text((tmp_path / "medtui.toml").read_text())
+    (run_dir / "data.json").write_text(json.dumps({"sha256": "ab" * 32, "counts": {"train_usable": 48}}))
+    (run_dir / "dataset").mkdir()
     return run_dir
 
 

@@ -57,16 +57,12 @@ def _adapter_choice(run_dir: Path, folder: Path, which: str) -> ModelChoice:
 
 
 def run_adapters(run_dir: Path) -> list[ModelChoice]:
-    """A run's final adapter (when training finished) and its complete checkpoints, newest first."""
+    """A run's final adapter (when training finished) and its complete checkpoints, newest first:
+    what medtui.runs.run_adapters counts as ready, as the Runs and Export panes offer it."""
+    from medtui.runs import run_adapters as ready
+
     run_dir = Path(run_dir)
-    found = []
-    final = run_dir / ev.ADAPTER_DIR
-    if (final / "adapter_config.json").exists():
-        found.append(_adapter_choice(run_dir, final, FINAL))
-    for _, path in reversed(ev.complete_checkpoints(run_dir)):
-        if (path / "adapter_config.json").exists():
-            found.append(_adapter_choice(run_dir, path, path.name))
-    return found
+    return [_adapter_choice(run_dir, a.path, FINAL if a.step is None else a.name) for a in reversed(ready(run_dir))]
 
 
 def adapter_choices(cfg) -> list[ModelChoice]:
@@ -116,7 +112,7 @@ def adapter_choice(cfg, spec: str) -> ModelChoice:
     try:
         run_dir = resolve_run(runs_root(cfg), run_text)
     except RunLookupError as exc:
-        raise ChatError(str(exc)) from None
+        raise ChatError(str(exc), hint=exc.hint) from None
     available = run_adapters(run_dir)
     if not available:
         raise ChatError(f"run {run_dir.name} has no adapter yet: no final adapter and no complete checkpoint in {run_dir}")

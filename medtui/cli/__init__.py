@@ -24,6 +24,10 @@ class UserError(UsageError):
         super().__init__(message, hint=hint, code=code)
 
 
+# How every command that takes a run describes its RUN argument (medtui.runs.resolve_run reads it).
+RUN_HELP = "run id, a unique prefix of it, or the path of a run folder"
+
+
 def report(exc: MedtuiError) -> int:
     """Every expected failure, printed the same way: `medtui: message`, then the hint."""
     print(exc.message if exc.located else f"medtui: {exc.message}", file=sys.stderr)

@@ -180,6 +180,9 @@ def run_export(args) -> int:
         if args.events:
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         raise UserError(str(exc)) from None
+    if not args.events:
+        for warning in plan.source.warnings:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     try:
         if not args.events:
             verb = "replacing" if plan.replaces else "into"

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medtui.cli import EXIT_FAILED, UserError, config_from
+from medtui.cli import EXIT_FAILED, RUN_HELP, UserError, config_from
 
 
 def register(sub, common) -> None:
@@ -25,18 +25,18 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_list)
 
     p = runs_sub.add_parser("show", parents=[common], help="one run: metrics, loss curve, checkpoints, config")
-    p.add_argument("run", metavar="RUN", help="run id, or a unique prefix of it")
+    p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_show)
 
     p = runs_sub.add_parser("compare", parents=[common], help="two runs side by side: config, metrics, loss curves")
-    p.add_argument("run_a", metavar="RUN")
-    p.add_argument("run_b", metavar="RUN")
+    p.add_argument("run_a", metavar="RUN", help=RUN_HELP)
+    p.add_argument("run_b", metavar="RUN", help=RUN_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_compare)
 
     p = runs_sub.add_parser("delete", parents=[common], help="delete a run that is not running")
-    p.add_argument("run", metavar="RUN")
+    p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_delete)
@@ -57,12 +57,9 @@ def _root(args) -> Path:
 
 
 def _resolve(root: Path, text: str) -> Path:
-    from medtui.runs import RunLookupError, resolve_run
+    from medtui.runs import resolve_run
 
-    try:
-        return resolve_run(root, text)
-    except RunLookupError as exc:
-        raise UserError(str(exc)) from None
+    return resolve_run(root, text)
 
 
 def _print_json(value: Any) -> None:
@@ -124,6 +121,9 @@ def cmd_list(args) -> int:
         for s in summaries
     ]
     print(_table(["ID", "STATUS", "MODEL", "DATA", "STEPS", "BEST EVAL", "LAST EVAL", "DURATION", "CHECKPOINTS (EVAL)"], rows))
+    for s in summaries:
+        for problem in s.problems:
+            print(f"{s.run_id} is corrupt: {problem}")
     print(f"\n{len(summaries)} run(s) in {root}")
     return 0
 
@@ -255,7 +255,8 @@ def _loss_chart(comparison) -> str:
 def cmd_delete(args) -> int:
     from medtui.runs import RunBusyError, check_deletable, delete_run, folder_bytes, format_bytes, run_details
 
-    run_dir = _resolve(_root(args), args.run)
+    root = _root(args)
+    run_dir = _resolve(root, args.run)
     summary = run_details(run_dir).summary
     try:
         check_deletable(run_dir)  # before asking, so nobody confirms a deletion that is then refused
@@ -274,7 +275,7 @@ def cmd_delete(args) -> int:
             print("Not deleted.")
             return EXIT_FAILED
     try:
-        freed = delete_run(run_dir)
+        freed = delete_run(run_dir, root)
     except RunBusyError as exc:
         raise UserError(str(exc), EXIT_FAILED) from None
     if args.json:

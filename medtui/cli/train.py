@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medtui.cli import EXIT_FAILED, EXIT_OK, UserError, config_from, show_usage
+from medtui.cli import EXIT_FAILED, EXIT_OK, RUN_HELP, UserError, config_from, show_usage
 from medtui.train.events import describe_event, format_number
 
 
@@ -29,24 +29,26 @@ def register(sub, common) -> None:
     p.set_defaults(handler=start_command)
 
     p = actions.add_parser("status", parents=[common], help="state of one run, or of every run")
-    p.add_argument("run", nargs="?", metavar="RUN", help="run id or folder (default: every run)")
+    p.add_argument("run", nargs="?", metavar="RUN", help=RUN_HELP + " (default: every run)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=status_command)
 
     p = actions.add_parser("attach", parents=[common], help="print a run's history, then follow it")
-    p.add_argument("run", nargs="?", metavar="RUN", help="run id or folder (default: the newest run)")
+    p.add_argument("run", nargs="?", metavar="RUN", help=RUN_HELP + " (default: the newest run)")
     p.add_argument("--json", action="store_true", help="events as JSON lines")
     p.set_defaults(handler=attach_command)
 
     p = actions.add_parser("stop", parents=[common], help="save a checkpoint at the current step and stop")
-    p.add_argument("run", nargs="?", metavar="RUN", help="run id or folder (default: the newest run)")
+    p.add_argument("run", nargs="?", metavar="RUN", help=RUN_HELP + " (default: the newest run)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (default 60)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=stop_command)
 
     p = actions.add_parser("resume", parents=[common], help="continue a stopped or died run from a checkpoint")
-    p.add_argument("run", metavar="RUN", help="run id or folder")
+    p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--checkpoint", type=int, default=None, metavar="N", help="step to resume from (default: latest)")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="do not ask before setting later checkpoints aside (resuming from an earlier one)")
     p.add_argument("--detach", action="store_true", help="return once the worker runs instead of following it")
     p.add_argument("--json", action="store_true", help='print {"run": ID, "dir": PATH} (then events as JSON lines)')
     p.set_defaults(handler=resume_command)
@@ -55,25 +57,23 @@ def register(sub, common) -> None:
 
 
 def _run_dir(cfg, ref: str | None) -> Path:
-    from medtui.train.launch import LaunchError, find_run
+    from medtui.runs import resolve_run, runs_root
 
-    try:
-        return find_run(cfg, ref)
-    except LaunchError as exc:
-        raise UserError(str(exc)) from None
+    return resolve_run(runs_root(cfg), ref)
 
 
 # --------------------------------------------------------------------------- formatting
 
 def run_summary(run_dir: Path) -> dict[str, Any]:
-    from medtui.train.events import ADAPTER_DIR, complete_checkpoints, run_state, worker_pid
+    from medtui.runs import run_adapters
+    from medtui.train.events import complete_checkpoints, run_state, worker_pid
 
     state = run_state(run_dir)
     last = state.last_step or {}
     evals = state.evals
     started = state.started or {}
     terminal = state.terminal if state.status in ("finished", "stopped", "failed") else None
-    adapter = run_dir / ADAPTER_DIR
+    final = [a for a in run_adapters(run_dir) if a.step is None]
     return {
         "run": run_dir.name,
         "dir": str(run_dir),
@@ -87,7 +87,7 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
         "eta": last.get("eta") if state.status == "running" else None,
         "pid": worker_pid(run_dir) if state.status == "running" else None,
         "checkpoints": [step for step, _ in complete_checkpoints(run_dir)],
-        "adapter": str(adapter) if adapter.is_dir() else None,
+        "adapter": str(final[0].path) if final else None,
         "message": terminal.get("message") if terminal else None,
     }
 
@@ -140,8 +140,7 @@ def start_command(args) -> int:
 
 
 def status_command(args) -> int:
-    from medtui.train.events import list_runs
-    from medtui.train.launch import runs_root
+    from medtui.runs import run_dirs, runs_root
 
     cfg = config_from(args)
     if args.run:
@@ -153,7 +152,7 @@ def status_command(args) -> int:
             if value is not None:
                 print(f"{key:12} {value}")
         return EXIT_OK
-    summaries = [run_summary(path) for path in list_runs(runs_root(cfg))]
+    summaries = [run_summary(path) for path in run_dirs(runs_root(cfg))]
     if args.json:
         print(json.dumps({"runs": summaries}))
         return EXIT_OK
@@ -200,12 +199,28 @@ def stop_command(args) -> int:
 
 
 def resume_command(args) -> int:
-    from medtui.train.launch import LaunchError, resume_run
+    from medtui.train.launch import LaunchError, plan_resume, resume_run
 
     cfg = config_from(args)
     run_dir = _run_dir(cfg, args.run)
     try:
-        resume_run(run_dir, checkpoint=args.checkpoint, detach=True)
+        plan = plan_resume(run_dir, cfg, checkpoint=args.checkpoint)
     except LaunchError as exc:
-        raise UserError(str(exc), EXIT_FAILED) from None
-    return _announce_then_follow(args, run_dir, f"run {run_dir.name} resumed")
+        raise UserError(str(exc), EXIT_FAILED, exc.hint) from None
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if plan.later and not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError(plan.later_question(), hint="pass --yes to go ahead without a terminal to confirm in")
+        try:
+            answer = input(f"{plan.later_question()}. Resume from step {plan.checkpoint}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Not resumed; nothing changed.")
+            return EXIT_FAILED
+    try:
+        resume_run(run_dir, cfg, checkpoint=plan.checkpoint, detach=True, set_aside_later=True)
+    except LaunchError as exc:
+        raise UserError(str(exc), EXIT_FAILED, exc.hint) from None
+    return _announce_then_follow(args, run_dir, f"run {run_dir.name} resumed from step {plan.checkpoint}")

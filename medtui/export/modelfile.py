@@ -285,6 +285,7 @@ def check_modelfile(text: str, base_dir: Path | None = None, source: str = "Mode
     Deprecated parameters are accepted with a warning, as Ollama does.
     """
     parsed = parse_modelfile(text, source)
+    _check_smuggling(parsed, source)
     for cmd in parsed.commands:
         if cmd.keyword == "parameter":
             warning = _check_parameter(cmd, source)
@@ -302,6 +303,29 @@ def check_modelfile(text: str, base_dir: Path | None = None, source: str = "Mode
             if not _SEMVER.match(cmd.args):
                 raise ModelfileError(cmd.line, f"REQUIRES must be a valid semver (e.g. 0.14.0), got {cmd.args!r}", source)
     return parsed
+
+
+# Commands a Modelfile holds once: a second one would quietly take the first one's place.
+ONCE_ONLY = ("from", "template", "system", "requires", "renderer", "parser")
+
+
+def _check_smuggling(parsed: Modelfile, source: str) -> None:
+    """Stricter than Ollama, on purpose: a line break slipped into a comment at the top (a run id,
+    a model name) turns the rest of that comment into a command above FROM, or into a second FROM,
+    TEMPLATE or SYSTEM that takes the real one's place. So FROM comes first and those come once."""
+    from_line = min(c.line for c in parsed.commands if c.keyword == "from")
+    seen: dict[str, int] = {}
+    for cmd in parsed.commands:
+        word = cmd.keyword.upper()
+        if cmd.line < from_line:
+            raise ModelfileError(cmd.line, f"{word} comes before FROM (line {from_line}); put FROM first: a "
+                                 "command above it is what a line break injected into the header comments "
+                                 "would produce", source)
+        if cmd.keyword in ONCE_ONLY:
+            if cmd.keyword in seen:
+                raise ModelfileError(cmd.line, f"a second {word} (the first is on line {seen[cmd.keyword]}); a "
+                                     f"Modelfile holds one {word}, and a second one would replace the first", source)
+            seen[cmd.keyword] = cmd.line
 
 
 def _looks_like_path(value: str) -> bool:
@@ -379,10 +403,19 @@ def _parameter_value(value: object) -> str:
     return str(value)
 
 
+def comment_line(text: str) -> str:
+    """One header line as a comment that stays one line: line breaks and other characters that
+    are not printable are written as escapes (\\n, \\r, \\x1b), so no value in a header (a run id,
+    a model name) can end the comment and start a command."""
+    escaped = "".join(ch if _go_is_print(ch) or ch == "\t" else ch.encode("unicode_escape").decode("ascii")
+                      for ch in text)
+    return f"# {escaped}" if escaped else "#"
+
+
 def write_modelfile(spec: ModelfileSpec) -> Written:
     """The Modelfile text, checked by the strict checker before it is returned."""
     changed: list[str] = []
-    out = [f"# {line}" if line else "#" for line in spec.header]
+    out = [comment_line(line) for line in spec.header]
     out.append(f"FROM {quote_value(spec.from_path, 'FROM', forms=('bare', 'double', 'triple')).text}")
     if spec.template is not None:
         written = quote_value(spec.template, "TEMPLATE")
@@ -400,5 +433,8 @@ def write_modelfile(spec: ModelfileSpec) -> Written:
     for name, value in spec.parameters:
         out.append(f"PARAMETER {name} {_parameter_value(value)}")
     text = "\n".join(out) + "\n"
-    check_modelfile(text)
+    parsed = check_modelfile(text)
+    written = [line.split(" ", 1)[0].lower() for line in out if not line.startswith("#")]
+    if [c.keyword for c in parsed.commands] != written:  # pragma: no cover - comment_line prevents it
+        raise ModelfileError(0, "the Modelfile does not read back as the commands written")
     return Written(text, changed)

@@ -303,7 +303,7 @@ def _build(cfg: Config, plan: ExportPlan, build: Path, report: Progress) -> dict
     final = plan.final_dir
     logs = _logs_dir(cfg)
     timings: dict[str, float] = {}
-    warnings: list[str] = []
+    warnings: list[str] = list(source.warnings)
 
     def stage(name: str):
         def at(fraction: float, message: str) -> None:
@@ -313,7 +313,7 @@ def _build(cfg: Config, plan: ExportPlan, build: Path, report: Progress) -> dict
     # 1. merge
     started = time.monotonic()
     merged = merge_adapter(plan.base_path, source.adapter_dir, build / MERGED_DIR, cfg.export.merge_device,
-                           run_cfg.model.trust_remote_code, stage("merge"))
+                           source.trust_remote_code, stage("merge"))
     timings["merge"] = time.monotonic() - started
 
     # 2. convert

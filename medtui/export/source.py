@@ -9,7 +9,7 @@ from __future__ import annotations
 from medtui.errors import MedtuiError
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from medtui.config import Config, ConfigError, load_config
@@ -30,6 +30,8 @@ class ExportSource:
     checkpoint: str  # "checkpoint-N" or "final"
     step: int | None
     run_cfg: Config  # the resolved config the run trained with
+    trust_remote_code: bool = False  # only when the run's config and the user's both say so
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -60,10 +62,6 @@ def checkpoint_name(text: str) -> str:
     return f"checkpoint-{int(match.group(1))}"
 
 
-def _adapter_ready(folder: Path) -> bool:
-    return (folder / "adapter_config.json").exists() and any(folder.glob("adapter_model.*"))
-
-
 def run_config(run_dir: Path, cfg: Config | None = None) -> Config:
     """The config the run trained with (its config.toml). Relative data paths in it resolve
     against the folder of the config the user is working with, where they were written."""
@@ -80,7 +78,7 @@ def run_config(run_dir: Path, cfg: Config | None = None) -> Config:
 
 def resolve_source(cfg: Config, target: str, checkpoint: str | None = None) -> ExportSource:
     """Find the run and the adapter to export; ExportError lists what exists when the name is wrong."""
-    from medtui.runs import RunLookupError, resolve_run, runs_root
+    from medtui.runs import RunLookupError, remote_code_allowed, resolve_run, run_adapters, runs_root
 
     run_text, from_target = split_target(target)
     if checkpoint and from_target and checkpoint_name(checkpoint) != checkpoint_name(from_target):
@@ -89,34 +87,34 @@ def resolve_source(cfg: Config, target: str, checkpoint: str | None = None) -> E
     try:
         run_dir = resolve_run(runs_root(cfg), run_text)
     except RunLookupError as exc:
-        raise ExportError(str(exc)) from None
-    complete = ev.complete_checkpoints(run_dir)
-    final_dir = run_dir / ev.ADAPTER_DIR
-    available = [f"checkpoint-{step}" for step, _ in complete] + ([FINAL] if _adapter_ready(final_dir) else [])
+        raise ExportError(str(exc), hint=exc.hint) from None
+    ready = run_adapters(run_dir)  # what the Runs and Chat panes offer too
+    checkpoints = {a.name: a for a in ready if a.step is not None}
+    final = next((a for a in ready if a.step is None), None)
+    available = [*checkpoints, *([FINAL] if final else [])]
 
     if wanted is None:
-        if _adapter_ready(final_dir):
+        if final is not None:
             name = FINAL
-        elif complete:
-            name = f"checkpoint-{complete[-1][0]}"
+        elif checkpoints:
+            name = list(checkpoints)[-1]
         else:
             raise ExportError(f"run {run_dir.name} has no adapter yet (no final adapter and no complete checkpoint)")
     else:
         name = checkpoint_name(wanted)
     if name == FINAL:
-        if not _adapter_ready(final_dir):
+        if final is None:
             have = ", ".join(available) or "none"
             raise ExportError(f"run {run_dir.name} has no final adapter (still training, stopped or failed); "
                               f"complete checkpoints: {have}")
-        adapter_dir, step = final_dir, None
+        adapter_dir, step = final.path, None
     else:
-        step = int(name.split("-", 1)[1])
-        match = [path for s, path in complete if s == step]
-        if not match:
+        if name not in checkpoints:
             partial = (run_dir / name).exists()
-            why = "is still being written or was cut short" if partial else "does not exist"
+            why = ("is incomplete (still being written, cut short, or missing its adapter files)" if partial
+                   else "does not exist")
             raise ExportError(f"{run_dir.name}:{name} {why}; exportable: {', '.join(available) or 'none'}")
-        adapter_dir = match[0]
-        if not _adapter_ready(adapter_dir):
-            raise ExportError(f"{adapter_dir} holds no adapter_config.json / adapter_model file")
-    return ExportSource(run_dir, adapter_dir, name, step, run_config(run_dir, cfg))
+        adapter_dir, step = checkpoints[name].path, checkpoints[name].step
+    run_cfg = run_config(run_dir, cfg)
+    trust, warning = remote_code_allowed(cfg, run_cfg.model.trust_remote_code, run_dir.name)
+    return ExportSource(run_dir, adapter_dir, name, step, run_cfg, trust, [warning] if warning else [])

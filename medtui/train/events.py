@@ -24,6 +24,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,9 +44,46 @@ DATASET_DIR = "dataset"
 TRAIN_DATA_FILE = "train.jsonl"
 EVAL_DATA_FILE = "eval.jsonl"
 
+# Checkpoints after the step a run is resumed from wait here (inside the run folder, under a name
+# no checkpoint glob matches) until the resumed run saves again; a resume that fails before that
+# puts them back.
+SET_ASIDE_DIR = ".set-aside-checkpoints"
+
 TERMINAL_EVENTS = ("finished", "stopped", "failed")
 EVENT_KINDS = ("started", "step", "eval", "checkpoint", "early_stop", "resumed", *TERMINAL_EVENTS)
 _UNSYNCED = ("step", "eval")
+
+# The type of each field, whatever the event (see the list above); None is always allowed.
+_INT_FIELDS = ("step", "total", "from_step", "num_processes", "best_step", "patience")
+_NUMBER_FIELDS = ("time", "epoch", "loss", "learning_rate", "grad_norm", "tokens_per_s", "memory_mb", "elapsed",
+                  "eta", "eval_loss", "best_eval_loss")
+_TEXT_FIELDS = ("run", "path", "adapter", "checkpoint", "message", "warning")
+_TABLE_FIELDS = ("config", "counts")
+_REQUIRED = {"step": ("step",), "eval": ("step",), "checkpoint": ("step",), "resumed": ("from_step",)}
+
+
+def event_problem(record: Any) -> str | None:
+    """Why a parsed line is not an event medtui's worker writes (None when it is one)."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an event object"
+    kind = record.get("event")
+    if not isinstance(kind, str) or not kind:
+        return 'no "event" name'
+    for name in _REQUIRED.get(kind, ()):
+        if record.get(name) is None:
+            return f"a {kind} event without {name}"
+    for name, value in record.items():
+        if value is None:
+            continue
+        if name in _INT_FIELDS and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{kind} event: {name} is {json.dumps(value)[:40]}, not an integer"
+        if name in _NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"{kind} event: {name} is {json.dumps(value)[:40]}, not a number"
+        if name in _TEXT_FIELDS and not isinstance(value, str):
+            return f"{kind} event: {name} is {json.dumps(value)[:40]}, not text"
+        if name in _TABLE_FIELDS and not isinstance(value, dict):
+            return f"{kind} event: {name} is {json.dumps(value)[:40]}, not an object"
+    return None
 
 
 class EventWriter:
@@ -53,6 +92,10 @@ class EventWriter:
     def __init__(self, run_dir: Path):
         self.path = Path(run_dir) / EVENTS_FILE
         self._handle = open(self.path, "a", encoding="utf-8")
+        # A line torn by a crash must not swallow the first event of this worker.
+        with open(self.path, "rb") as log:
+            if log.seek(0, os.SEEK_END) and (log.seek(-1, os.SEEK_END), log.read(1))[1] != b"\n":
+                self._handle.write("\n")
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         record = {"event": event, "time": round(time.time(), 3), **fields}
@@ -77,7 +120,8 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def read_events_from(run_dir: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Events after byte `offset`, and the offset to continue from (for tailing)."""
+    """Events after byte `offset`, and the offset to continue from (for tailing). Lines that are
+    not events (see `parse_events`) are left out."""
     path = Path(run_dir) / EVENTS_FILE
     try:
         with open(path, "rb") as handle:
@@ -85,22 +129,38 @@ def read_events_from(run_dir: Path, offset: int) -> tuple[list[dict[str, Any]], 
             data = handle.read()
     except FileNotFoundError:
         return [], offset
-    events = []
-    consumed = 0
+    events, consumed, _, _ = parse_events(data)
+    return events, offset + consumed
+
+
+def parse_events(data: bytes, first_line: int = 1) -> tuple[list[dict[str, Any]], int, int, list[str]]:
+    """The events in `data`: (events, bytes consumed, whole lines consumed, problems).
+
+    A last line without its line break is still being written and is left for the next read. A
+    line that is not an event medtui writes (not JSON, wrong field types) is left out and named in
+    `problems` by its line number (counted from `first_line`)."""
+    events: list[dict[str, Any]] = []
+    problems: list[str] = []
+    consumed = lines = 0
     for line in data.splitlines(keepends=True):
         if not line.endswith(b"\n"):
             break  # still being written
         consumed += len(line)
+        lines += 1
         text = line.strip()
         if not text:
             continue
         try:
             record = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue  # a torn line from a crash mid-write is not an event
-        if isinstance(record, dict) and "event" in record:
-            events.append(record)
-    return events, offset + consumed
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            problems.append(f"{EVENTS_FILE} line {first_line + lines - 1}: not a JSON event")
+            continue
+        problem = event_problem(record)
+        if problem:
+            problems.append(f"{EVENTS_FILE} line {first_line + lines - 1}: {problem}")
+            continue
+        events.append(record)
+    return events, consumed, lines, problems
 
 
 def follow_events(run_dir: Path, poll: float = 0.25, stop_when_ended: bool = True) -> Iterator[dict[str, Any]]:
@@ -145,7 +205,10 @@ class WorkerLock:
                     return False
                 time.sleep(0.05)
         self._handle = handle
-        (self.path.parent / PID_FILE).write_text(str(os.getpid()))
+        record = {"pid": os.getpid(), "host": socket.gethostname()}
+        tmp = self.path.parent / f".{PID_FILE}.tmp"
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, self.path.parent / PID_FILE)
         return True
 
     def release(self) -> None:
@@ -170,11 +233,29 @@ def worker_alive(run_dir: Path) -> bool:
         return False
 
 
-def worker_pid(run_dir: Path) -> int | None:
+def worker_record(run_dir: Path) -> dict[str, Any] | None:
+    """The worker's pid and host as it recorded them ({"pid", "host"}; host None in old runs)."""
     try:
-        return int((Path(run_dir) / PID_FILE).read_text().strip())
-    except (FileNotFoundError, ValueError):
+        text = (Path(run_dir) / PID_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
         return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):  # written by an older medtui
+        value = {"pid": value, "host": None}
+    if not isinstance(value, dict):
+        return None
+    pid, host = value.get("pid"), value.get("host")
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return None
+    return {"pid": pid, "host": host if isinstance(host, str) else None}
+
+
+def worker_pid(run_dir: Path) -> int | None:
+    record = worker_record(run_dir)
+    return record["pid"] if record else None
 
 
 @dataclass
@@ -258,21 +339,98 @@ def complete_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Checkpoints whose saving finished (marked by the worker after the save), oldest first."""
     found = []
     for path in Path(run_dir).glob("checkpoint-*"):
-        try:
-            step = int(path.name.split("-", 1)[1])
-        except ValueError:
-            continue
-        if (path / COMPLETE_MARKER).exists():
+        step = _checkpoint_step(path)
+        if step is not None and (path / COMPLETE_MARKER).exists():
             found.append((step, path))
     return sorted(found)
 
 
+def _checkpoint_step(path: Path) -> int | None:
+    suffix = path.name.split("-", 1)[1] if path.name.startswith("checkpoint-") else ""
+    return int(suffix) if suffix.isdigit() else None
+
+
+def later_checkpoints(run_dir: Path, step: int) -> list[int]:
+    """Steps of the checkpoint folders (complete or not) after `step`."""
+    return sorted(s for s in (_checkpoint_step(p) for p in Path(run_dir).glob("checkpoint-*")) if s is not None and s > step)
+
+
+def set_aside_later_checkpoints(run_dir: Path, step: int) -> list[int]:
+    """Move the checkpoints after `step` into SET_ASIDE_DIR (inside the run folder); the steps moved.
+
+    They belong to the continuation a resume from `step` replaces, but stay on disk until the
+    resumed run has saved a checkpoint of its own (`drop_set_aside`); a resume that fails before
+    that puts them back (`restore_set_aside`)."""
+    run_dir = Path(run_dir)
+    moved = []
+    for later in later_checkpoints(run_dir, step):
+        aside = run_dir / SET_ASIDE_DIR
+        aside.mkdir(exist_ok=True)
+        name = f"checkpoint-{later}"
+        if (aside / name).exists():  # an older copy from a resume that died: the newer one wins
+            shutil.rmtree(aside / name)
+        os.rename(run_dir / name, aside / name)
+        moved.append(later)
+    return moved
+
+
+def restore_set_aside(run_dir: Path) -> list[int]:
+    """Put back the checkpoints a resume set aside (it ended before saving); the steps restored.
+    A checkpoint saved since under the same name is kept, and the set-aside copy dropped."""
+    aside = Path(run_dir) / SET_ASIDE_DIR
+    if not aside.is_dir():
+        return []
+    restored = []
+    for path in sorted(aside.glob("checkpoint-*")):
+        step = _checkpoint_step(path)
+        if step is not None and not (Path(run_dir) / path.name).exists():
+            os.rename(path, Path(run_dir) / path.name)
+            restored.append(step)
+    shutil.rmtree(aside, ignore_errors=True)
+    return sorted(restored)
+
+
+def drop_set_aside(run_dir: Path) -> None:
+    """The resumed run has saved: the continuation it replaced is gone for good."""
+    shutil.rmtree(Path(run_dir) / SET_ASIDE_DIR, ignore_errors=True)
+
+
+def adapter_ready(folder: Path) -> bool:
+    """A folder holding a whole LoRA adapter: its config and its weights (what PEFT saves)."""
+    folder = Path(folder)
+    return (folder / "adapter_config.json").is_file() and any(
+        p.is_file() for p in folder.glob("adapter_model.*"))
+
+
+def holds_run(path: Path) -> bool:
+    """A folder holding what medtui writes into a run: the worker's event log, or (a run whose
+    worker has not started yet) the config, data summary and data snapshot the launcher writes first."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    if (path / EVENTS_FILE).is_file():
+        return True
+    return (path / CONFIG_FILE).is_file() and (path / DATA_FILE).is_file() and (path / DATASET_DIR).is_dir()
+
+
+def is_run_dir(path: Path) -> bool:
+    """A run folder medtui wrote; hidden folders (runs being created or deleted) are not runs."""
+    return not Path(path).name.startswith(".") and holds_run(path)
+
+
+def has_event_log(path: Path) -> bool:
+    """A run folder a worker has written to. Outside the runs folder this is what marks a folder
+    as a run: a project folder may well hold a config.toml, a data.json and a dataset/ of its own."""
+    return is_run_dir(path) and (Path(path) / EVENTS_FILE).is_file()
+
+
 def list_runs(output_dir: Path) -> list[Path]:
     """Run folders under `output_dir`, oldest first (run ids start with their start time)."""
-    root = Path(output_dir)
-    if not root.is_dir():
+    try:
+        entries = list(os.scandir(output_dir))
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and ((p / CONFIG_FILE).exists() or (p / EVENTS_FILE).exists()))
+    return sorted(Path(e.path) for e in entries if is_run_dir(Path(e.path)))
 
 
 # --------------------------------------------------------------------------- for people
@@ -306,7 +464,11 @@ def describe_event(event: dict[str, Any]) -> str:
                 f"{counts.get('eval_usable', '?')} eval conversations, {event.get('total')} steps, "
                 f"{event.get('num_processes', 1)} process(es)")
     if kind == "resumed":
-        extra = f" (discarded later checkpoints {event['discarded']})" if event.get("discarded") else ""
+        extra = ""
+        if event.get("set_aside"):
+            extra = f" (later checkpoints {event['set_aside']} set aside until this run saves again)"
+        elif event.get("discarded"):  # written by an older medtui
+            extra = f" (discarded later checkpoints {event['discarded']})"
         return f"resumed   from step {event.get('from_step')}{extra}"
     if kind == "step":
         return (f"step {event.get('step')}/{event.get('total')}  loss {format_number(event.get('loss'))}  "

@@ -7,7 +7,7 @@ session with its output in the run folder: closing the terminal or the TUI does 
 """
 
 from __future__ import annotations
-from medtui.errors import MedtuiError
+from medtui.errors import MedtuiError, UsageError
 
 import json
 import os
@@ -19,10 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from medtui.config import Config, ConfigError, load_config
+from medtui.runs import runs_root
 from medtui.train.events import (
     CONFIG_FILE,
     DATA_FILE,
@@ -30,17 +32,21 @@ from medtui.train.events import (
     EVAL_DATA_FILE,
     TRAIN_DATA_FILE,
     LOG_FILE,
+    PID_FILE,
     TERMINAL_EVENTS,
     complete_checkpoints,
-    list_runs,
     read_events,
+    restore_set_aside,
     run_state,
     worker_alive,
     worker_pid,
+    worker_record,
 )
 
 # How long a launch waits for the worker to take its lock before calling the start a failure.
 LOCK_WAIT_S = 120.0
+# The worker's module: its command line names it, then the run folder.
+WORKER_MODULE = "medtui.train.worker"
 
 
 class LaunchError(MedtuiError):
@@ -119,10 +125,6 @@ def resolved_config(cfg: Config) -> Config:
 
 # --------------------------------------------------------------------------- run folders
 
-def runs_root(cfg: Config) -> Path:
-    return cfg.path(cfg.train.output_dir)
-
-
 def model_slug(name: str) -> str:
     from medtui.models import EMBEDDED_NAME
 
@@ -139,25 +141,6 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def find_run(cfg: Config, ref: str | None) -> Path:
-    """A run by id (under [train] output_dir) or by folder path; no ref means the newest run."""
-    root = runs_root(cfg)
-    if ref is None:
-        runs = list_runs(root)
-        if not runs:
-            raise LaunchError(f"no runs in {root} yet; start one with `medtui train start`")
-        return runs[-1]
-    path = Path(ref).expanduser()
-    if path.is_dir() and ((path / CONFIG_FILE).exists() or (path / "events.jsonl").exists()):
-        return path.resolve()
-    candidate = root / ref
-    if candidate.is_dir():
-        return candidate
-    known = [p.name for p in list_runs(root)][-5:]
-    hint = f"; recent runs: {', '.join(known)}" if known else ""
-    raise LaunchError(f"no run {ref!r} in {root}{hint}")
 
 
 def _prepare_data(cfg: Config):
@@ -251,19 +234,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def worker_command(run_dir: Path, num_processes: int, resume_from: int | None = None) -> list[str]:
+def worker_command(run_dir: Path, num_processes: int, resume_from: int | None = None,
+                   trust_remote_code: bool = False) -> list[str]:
     worker_args = [str(run_dir)]
     if resume_from is not None:
         worker_args += ["--resume-from", str(resume_from)]
+    if trust_remote_code:  # the worker runs a model's own code only when the launcher says so
+        worker_args.append("--trust-remote-code")
     if num_processes <= 1:
-        return [sys.executable, "-m", "medtui.train.worker", *worker_args]
+        return [sys.executable, "-m", WORKER_MODULE, *worker_args]
     # The same launcher multi-GPU users get; on a machine without GPUs the worker trains with
     # use_cpu=True and torch.distributed runs over gloo (see shared notes: `--cpu` starts one process).
     return [
         sys.executable, "-m", "accelerate.commands.launch",
         "--multi_gpu", "--num_processes", str(num_processes), "--num_machines", "1",
         "--main_process_port", str(_free_port()), "--mixed_precision", "no", "--dynamo_backend", "no",
-        "-m", "medtui.train.worker", *worker_args,
+        "-m", WORKER_MODULE, *worker_args,
     ]
 
 
@@ -278,13 +264,14 @@ def _worker_env() -> dict[str, str]:
     }
 
 
-def spawn_worker(run_dir: Path, num_processes: int, resume_from: int | None = None, detach: bool = True) -> subprocess.Popen:
+def spawn_worker(run_dir: Path, num_processes: int, resume_from: int | None = None, detach: bool = True,
+                 trust_remote_code: bool = False) -> subprocess.Popen:
     """Start the worker in its own session (it outlives the terminal and the TUI), output to
     worker.log, and wait until it holds the run's lock so the caller sees it as running."""
     log = open(run_dir / LOG_FILE, "ab")
     try:
         process = subprocess.Popen(
-            worker_command(run_dir, num_processes, resume_from),
+            worker_command(run_dir, num_processes, resume_from, trust_remote_code),
             cwd=run_dir, env=_worker_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -320,12 +307,35 @@ def start_run(cfg: Config, detach: bool = True, num_processes: int | None = None
     if num_processes is not None and num_processes != cfg.train.num_processes:
         cfg = cfg.with_overrides([f"train.num_processes={num_processes}"])
     run_dir = create_run(cfg)
-    spawn_worker(run_dir, cfg.train.num_processes, detach=detach)
+    spawn_worker(run_dir, cfg.train.num_processes, detach=detach, trust_remote_code=cfg.model.trust_remote_code)
     return run_dir
 
 
-def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True) -> Path:
-    """Continue a stopped, failed or died run from a complete checkpoint (the latest by default)."""
+class LaterCheckpointsError(UsageError):
+    """A resume from an earlier checkpoint that needs the user's go-ahead (later ones exist)."""
+
+
+@dataclass
+class ResumePlan:
+    run_dir: Path
+    checkpoint: int  # the step resumed from
+    later: list[int]  # complete checkpoints after it: set aside, then dropped once the run saves again
+    num_processes: int
+    trust_remote_code: bool  # the run's config and the user's both allow it
+    warnings: list[str] = field(default_factory=list)
+
+    def later_question(self) -> str:
+        """What to ask (or refuse with) before setting the later checkpoints aside."""
+        names = ", ".join(f"checkpoint-{s}" for s in self.later)
+        return (f"run {self.run_dir.name} has later checkpoints ({names}); resuming from step {self.checkpoint} "
+                "sets them aside and deletes them once the resumed run saves its first checkpoint")
+
+
+def plan_resume(run_dir: Path, cfg: Config, checkpoint: int | None = None) -> ResumePlan:
+    """Everything a resume checks before any process starts. `cfg` is the user's config: the run
+    folder's own config.toml decides the training, but never allows model code the user does not."""
+    from medtui.runs import remote_code_allowed
+
     run_dir = Path(run_dir)
     state = run_state(run_dir)
     if state.status == "running":
@@ -333,6 +343,7 @@ def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True
         raise LaunchError(f"run {run_dir.name} is already running (worker pid {pid}); stop it first or attach to it")
     if state.status == "finished":
         raise LaunchError(f"run {run_dir.name} has finished; start a new run to train further")
+    restore_set_aside(run_dir)  # left by an earlier resume that was killed before it saved
     complete = complete_checkpoints(run_dir)
     if not complete:
         raise LaunchError(f"run {run_dir.name} has no complete checkpoint to resume from")
@@ -340,31 +351,118 @@ def resume_run(run_dir: Path, checkpoint: int | None = None, detach: bool = True
     if checkpoint is None:
         checkpoint = steps[-1]
     elif checkpoint not in steps:
-        half = sorted(int(p.name.split("-", 1)[1]) for p in run_dir.glob("checkpoint-*")
-                      if p.name.split("-", 1)[1].isdigit() and int(p.name.split("-", 1)[1]) not in steps)
-        note = f" (checkpoint-{checkpoint} was never completed)" if checkpoint in half else ""
+        note = f" (checkpoint-{checkpoint} was never completed)" if (run_dir / f"checkpoint-{checkpoint}").is_dir() else ""
         raise LaunchError(
             f"run {run_dir.name} has no complete checkpoint at step {checkpoint}{note}; "
             f"complete checkpoints: {', '.join(map(str, steps))}"
         )
     try:
-        cfg = load_config(run_dir / CONFIG_FILE)
+        run_cfg = load_config(run_dir / CONFIG_FILE)
     except ConfigError as exc:
         raise LaunchError(f"{run_dir / CONFIG_FILE} cannot be used: " + "; ".join(exc.problems)) from None
-    spawn_worker(run_dir, cfg.train.num_processes, resume_from=checkpoint, detach=detach)
-    return run_dir
+    trust, warning = remote_code_allowed(cfg, run_cfg.model.trust_remote_code, run_dir.name)
+    return ResumePlan(run_dir, checkpoint, [s for s in steps if s > checkpoint], run_cfg.train.num_processes,
+                      trust, [warning] if warning else [])
+
+
+def resume_run(run_dir: Path, cfg: Config, checkpoint: int | None = None, detach: bool = True,
+               set_aside_later: bool = False) -> ResumePlan:
+    """Continue a stopped, failed or died run from a complete checkpoint (the latest by default).
+
+    Resuming from an earlier checkpoint while later ones exist needs `set_aside_later=True` (the
+    user agreed): the worker moves them aside inside the run folder and deletes them only once the
+    resumed run has saved; a resume that ends before that puts them back."""
+    plan = plan_resume(run_dir, cfg, checkpoint)
+    if plan.later and not set_aside_later:
+        raise LaterCheckpointsError(plan.later_question(), hint="confirm on a terminal, or pass --yes")
+    spawn_worker(plan.run_dir, plan.num_processes, resume_from=plan.checkpoint, detach=detach,
+                 trust_remote_code=plan.trust_remote_code)
+    return plan
+
+
+def verified_worker_pid(run_dir: Path) -> int:
+    """The pid of the run's worker, checked to be that worker: recorded on this machine, alive, and
+    running `medtui.train.worker` on this run folder (its /proc/PID/cmdline). A pid from another
+    machine, a pid the system has since given to another process, or another run's worker is
+    refused with LaunchError, so `train stop` never signals a process it was not meant for."""
+    run_dir = Path(run_dir)
+    name = run_dir.name
+    record = worker_record(run_dir)
+    if record is None:
+        raise LaunchError(f"run {name} records no worker process ({run_dir / PID_FILE} is missing or unreadable); "
+                          "not signalling anything")
+    pid, host, here = record["pid"], record["host"], socket.gethostname()
+    if host is not None and host != here:
+        raise LaunchError(f"run {name}'s worker (pid {pid}) runs on {host}, not on this machine ({here}); "
+                          "not signalling a pid from another machine",
+                          hint=f"stop it on {host}: `medtui train stop {name}`")
+    args, cwd = _process_args(pid)
+    if args is None:
+        raise LaunchError(f"run {name}'s worker (pid {pid}) is no longer running; not signalling anything")
+    shown = " ".join(args)[:120]
+    if WORKER_MODULE not in args:
+        raise LaunchError(f"pid {pid}, recorded as run {name}'s worker, is now another program ({shown}); "
+                          "the system has reused the pid, so it is not signalled")
+    target = run_dir.resolve()
+    for arg in args[args.index(WORKER_MODULE) + 1:]:
+        if arg.startswith("-"):
+            continue
+        candidate = Path(arg) if os.path.isabs(arg) or cwd is None else Path(cwd) / arg
+        if candidate.resolve() == target:
+            return pid
+    raise LaunchError(f"pid {pid}, recorded as run {name}'s worker, is a medtui worker for another run "
+                      f"({shown}); not signalling it")
+
+
+def _process_args(pid: int) -> tuple[list[str] | None, str | None]:
+    """A process's command line and working folder from /proc (None when it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return None, None
+    except OSError as exc:
+        raise LaunchError(f"cannot read the command line of pid {pid} ({exc.strerror}); not signalling it") from None
+    if not raw:  # a zombie: exited, not yet reaped
+        return None, None
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        cwd = None
+    return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a], cwd
+
+
+def _signal_verified(run_dir: Path, signum: int) -> None:
+    """Verify the worker, then signal exactly the process that was verified: a pidfd opened before
+    the check still names that process if its pid is reused in between."""
+    pid = worker_pid(run_dir)
+    pidfd = None
+    if pid is not None and hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            raise LaunchError(f"run {Path(run_dir).name}'s worker (pid {pid}) is no longer running") from None
+        except OSError:
+            pidfd = None  # an old kernel
+    try:
+        pid = verified_worker_pid(run_dir)
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, signum)
+        else:
+            os.kill(pid, signum)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def stop_run(run_dir: Path, timeout: float = 60) -> bool:
-    """Ask the worker to save a checkpoint at its current step and exit; True once it has."""
+    """Ask the worker to save a checkpoint at its current step and exit; True once it has.
+
+    Only a process verified to be this run's worker is signalled (see `verified_worker_pid`)."""
     run_dir = Path(run_dir)
     if not worker_alive(run_dir):
         return False
-    pid = worker_pid(run_dir)
-    if pid is None:
-        return False
     try:
-        os.kill(pid, signal.SIGTERM)
+        _signal_verified(run_dir, signal.SIGTERM)
     except ProcessLookupError:
         return not worker_alive(run_dir)
     deadline = time.monotonic() + timeout

@@ -34,7 +34,10 @@ from medtui.train.events import (
     EventWriter,
     WorkerLock,
     describe_event,
+    drop_set_aside,
     read_events,
+    restore_set_aside,
+    set_aside_later_checkpoints,
     timeline,
     worker_pid,
 )
@@ -269,6 +272,7 @@ def event_callback_class():
             if checkpoint.is_dir():
                 _write_marker(checkpoint, state.global_step)
                 self._emit("checkpoint", step=state.global_step, path=str(checkpoint))
+                drop_set_aside(self.run_dir)  # the resumed run has a checkpoint of its own now
 
         def on_train_end(self, args, state, control, **kwargs):
             if self.stopping or self.trainer is None:
@@ -288,12 +292,14 @@ def event_callback_class():
 # --------------------------------------------------------------------------- the run
 
 class TrainingSession:
-    def __init__(self, run_dir: Path, writer: EventWriter | None, rank: int, world: int, resume_from: int | None):
+    def __init__(self, run_dir: Path, writer: EventWriter | None, rank: int, world: int, resume_from: int | None,
+                 allow_remote_code: bool = False):
         self.run_dir = run_dir
         self.writer = writer
         self.rank = rank
         self.world = world
         self.resume_from = resume_from
+        self.allow_remote_code = allow_remote_code
         self.trainer = None
         self._step = resume_from or 0
 
@@ -306,10 +312,9 @@ class TrainingSession:
             self.writer.write(event, **fields)
 
     def run(self) -> str:
-        from medtui.config import load_config
         from medtui.models import model_label
 
-        cfg = load_config(self.run_dir / CONFIG_FILE)
+        cfg = run_config(self.run_dir, self.allow_remote_code)
         train_convs = read_snapshot(self.run_dir, TRAIN_DATA_FILE)
         eval_convs = read_snapshot(self.run_dir, EVAL_DATA_FILE)
         if not train_convs:
@@ -325,14 +330,14 @@ class TrainingSession:
             checkpoint = self.run_dir / f"checkpoint-{self.resume_from}"
             if not (checkpoint / COMPLETE_MARKER).exists():
                 raise SetupError(f"{checkpoint} is not a complete checkpoint")
-            discarded = self._discard_later_checkpoints() if self.writer is not None else []
+            set_aside = set_aside_later_checkpoints(self.run_dir, self.resume_from) if self.writer is not None else []
             previous = [e for e in timeline(read_events(self.run_dir)) if e["event"] == "step"
                         and e["step"] <= self.resume_from]
             elapsed_before = float(previous[-1].get("elapsed") or 0.0) if previous else 0.0
             fields = {"from_step": self.resume_from, "checkpoint": str(checkpoint), "total": total,
                       "num_processes": self.world}
-            if discarded:
-                fields["discarded"] = discarded
+            if set_aside:
+                fields["set_aside"] = set_aside
             self.emit("resumed", **fields)
         print(f"medtui worker: {len(train_convs)} training and {len(eval_convs)} eval conversations", flush=True)
 
@@ -377,16 +382,6 @@ class TrainingSession:
                   elapsed=round(elapsed_before + (time.monotonic() - events.begin), 2))
         return "finished"
 
-    def _discard_later_checkpoints(self) -> list[int]:
-        """Checkpoints after the resume point belong to the abandoned continuation."""
-        discarded = []
-        for path in self.run_dir.glob("checkpoint-*"):
-            suffix = path.name.split("-", 1)[1]
-            if suffix.isdigit() and int(suffix) > self.resume_from:
-                shutil.rmtree(path, ignore_errors=True)
-                discarded.append(int(suffix))
-        return sorted(discarded)
-
     def _save_adapter(self, trainer, tokenizer, cfg, model_path) -> Path:
         """adapter/ appears whole or not at all: written beside it, then renamed into place."""
         target = self.run_dir / ADAPTER_DIR
@@ -405,6 +400,19 @@ class TrainingSession:
         shutil.rmtree(old, ignore_errors=True)
         print(f"medtui worker: adapter saved to {target}", flush=True)
         return target
+
+
+def run_config(run_dir: Path, allow_remote_code: bool):
+    """The run's config as the worker trains with it: `trust_remote_code` from the run folder holds
+    only when the launcher passed --trust-remote-code (the user's own config allows it)."""
+    from medtui.config import load_config
+
+    cfg = load_config(Path(run_dir) / CONFIG_FILE)
+    if cfg.model.trust_remote_code and not allow_remote_code:
+        print("medtui worker: the run's config asks for trust_remote_code but the user's config does not allow "
+              "it; the model's own code is not run", flush=True)
+        cfg = cfg.with_overrides(["model.trust_remote_code=false"])
+    return cfg
 
 
 def load_model(cfg, model_path, device: str, dtype):
@@ -520,6 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m medtui.train.worker", description="medtui's training worker")
     parser.add_argument("run_dir")
     parser.add_argument("--resume-from", type=int, default=None, metavar="STEP")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="the user's config allows the model's own code (the run's config must ask for it too)")
     args = parser.parse_args(argv)
     run_dir = Path(args.run_dir).resolve()
     rank = int(os.environ.get("RANK", "0"))
@@ -538,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _request_stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal is not a reason to stop
 
-    session = TrainingSession(run_dir, writer, rank, world, args.resume_from)
+    session = TrainingSession(run_dir, writer, rank, world, args.resume_from, args.trust_remote_code)
     try:
         outcome = session.run()
         print(f"medtui worker: rank {rank} {outcome}", flush=True)
@@ -551,6 +561,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         if writer is not None:
+            # A resume that ended before saving gives back the checkpoints it set aside.
+            restored = restore_set_aside(run_dir)
+            if restored:
+                print(f"medtui worker: the resumed run saved nothing; checkpoints {restored} are back", flush=True)
             writer.close()
         if lock is not None:
             lock.release()

@@ -23,7 +23,7 @@ from textual_plotext import PlotextPlot
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.runs import (
-    Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
+    CORRUPT, Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
     format_duration, format_loss, format_metric, format_steps, runs_root,
 )
 
@@ -35,6 +35,7 @@ STATUS_STYLES = {
     "stopped": "yellow",
     "failed": "bold red",
     "died": "red",
+    CORRUPT: "bold magenta",
 }
 RUN_COLUMNS = (
     ("mark", " "), ("id", "Run"), ("status", "Status"), ("model", "Model"), ("steps", "Steps"),
@@ -96,7 +97,7 @@ def describe(details: RunDetails) -> Text:
                   + (f" · peak {details.peak_memory_mb:.0f} MB" if details.peak_memory_mb is not None else "")),
         ("time", format_duration(s.duration_s)),
     ]
-    if s.message and s.status in ("failed", "stopped"):
+    if s.message and s.status in ("failed", "stopped", CORRUPT):
         rows.append(("why", s.message))
     if details.incomplete_checkpoints:
         rows.append(("partial", ", ".join(details.incomplete_checkpoints) + " (not usable)"))
@@ -456,11 +457,13 @@ class RunsPane(Widget):
                 title="Resume", severity="error")
             return
         try:
-            resume_run(self.root / run_id, checkpoint=None, detach=True)
+            plan = resume_run(self.root / run_id, self.cfg, checkpoint=None, detach=True)
         except Exception as exc:  # the launcher's refusal (e.g. no checkpoint) is the user's message
             self.app.call_from_thread(self.notify, str(exc) or type(exc).__name__, title=f"Resume {run_id}",
                                       severity="error")
             return
+        for warning in plan.warnings:
+            self.app.call_from_thread(self.notify, warning, title=f"Resume {run_id}", severity="warning", timeout=10)
         self.app.call_from_thread(self.notify, f"Run {run_id} resumed from its last checkpoint.", title="Resume")
         self.app.call_from_thread(self.refresh_runs)
 
@@ -493,7 +496,7 @@ class RunsPane(Widget):
 
         try:
             with self._index_lock:
-                freed = delete_run(self.root / run_id)
+                freed = delete_run(self.root / run_id, self.root)
         except (RunBusyError, OSError) as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Delete", severity="error")
             return

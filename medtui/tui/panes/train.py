@@ -248,7 +248,9 @@ class TrainPane(Widget):
     # ---- which run -----------------------------------------------------------------------
 
     def _runs_root(self) -> Path:
-        return self.cfg.path(self.cfg.train.output_dir)
+        from medtui.runs import runs_root
+
+        return runs_root(self.cfg)
 
     def _initial_run(self) -> Path | None:
         """The newest running run, else the newest run: reopening shows what is going on."""
@@ -456,9 +458,15 @@ class TrainPane(Widget):
 
     @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
     def _stop(self, run_dir: Path) -> None:
+        from medtui.errors import MedtuiError
         from medtui.train.launch import stop_run
 
-        self.post_message(self.Stopped(run_dir, stop_run(run_dir, timeout=300)))
+        try:
+            stopped = stop_run(run_dir, timeout=300)
+        except MedtuiError as exc:  # not this run's worker, or on another machine
+            self.post_message(self.Failed(exc.describe()))
+            return
+        self.post_message(self.Stopped(run_dir, stopped))
 
     def action_resume(self) -> None:
         if self.busy or self.view is None:
@@ -475,12 +483,14 @@ class TrainPane(Widget):
         from medtui.train.launch import LaunchError, resume_run
 
         try:
-            resume_run(run_dir, detach=True)
+            plan = resume_run(run_dir, self.cfg, detach=True)
         except LaunchError as exc:
             self.post_message(self.Failed(str(exc)))
         except Exception as exc:
             self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
         else:
+            for warning in plan.warnings:
+                self.app.call_from_thread(self.notify, warning, severity="warning", timeout=10)
             self.post_message(self.Launched(run_dir, "resumed"))
 
     def action_latest(self) -> None:
