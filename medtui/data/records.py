@@ -16,6 +16,9 @@ ERROR, WARNING = "error", "warning"
 SEVERITY: dict[str, str] = {
     "malformed_json": ERROR,
     "not_utf8": ERROR,
+    # A NUL character in text is corruption (a binary file, a UTF-16 file read as bytes); llama.cpp
+    # reads prompts as C strings and would cut the text there.
+    "nul_byte": ERROR,
     "missing_field": ERROR,
     "empty_field": ERROR,
     "wrong_type": ERROR,

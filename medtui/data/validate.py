@@ -119,6 +119,12 @@ def validate_loaded(
                 report.add("not_utf8", f"{bad!r} holds bytes that are not UTF-8; re-save the file as UTF-8",
                            record=number, field_name=bad)
                 continue
+        nul = _nul_field(raw.fields, mapping.name, mapped_columns)
+        if nul is not None:
+            name, position = nul
+            report.add("nul_byte", f"{name!r} holds a NUL character (\\x00) at character {position + 1}; "
+                       "remove it (a binary or UTF-16 file read as text?)", record=number, field_name=name)
+            continue
         report.conversations[number] = messages
         key = conversation_key(messages)
         first = seen.get(key)
@@ -150,6 +156,13 @@ def _texts(fields: dict, shape: str, columns: list[str]):
         value = fields.get(column)
         if isinstance(value, str):
             yield column, value
+
+
+def _nul_field(fields: dict, shape: str, columns: list[str]) -> tuple[str, int] | None:
+    for name, text in _texts(fields, shape, columns):
+        if "\0" in text:
+            return name, text.index("\0")
+    return None
 
 
 def _bad_bytes_field(fields: dict, shape: str, columns: list[str]) -> str | None:
