@@ -143,11 +143,16 @@ def _list(args) -> int:
 def _check(args) -> int:
     from medtui.export.modelfile import ModelfileError, check_modelfile
 
+    from medtui.files import file_problem
+
     path = Path(args.check_modelfile).expanduser()
+    problem = file_problem(path)
+    if problem is not None:  # a FIFO or /dev/zero would hang the read
+        raise UserError(f"{path}: {problem}")
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text") from None
     try:
