@@ -120,3 +120,50 @@ def test_data_validate_on_a_fifo_exits_with_a_message(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == (f"medtui: {path}: is a named pipe (FIFO), not a regular file; "
                                    "name a data file (.jsonl, .json, .csv, .tsv, .parquet or a hub id (owner/name))")
+
+
+# ---- the PHI scan is linear in the text size ------------------------------------------------------
+
+# Texts that made a pattern backtrack over the whole text from one keyword (today "dob" followed by
+# 30,000 spaces takes 34 s, and the scan holds the interpreter lock, so the TUI froze meanwhile).
+PATHOLOGICAL = {
+    "dob then spaces": lambda n: "dob" + " " * n,
+    "dob is then spaces and a colon": lambda n: "DOB is " + " " * (n // 2) + ":" + " " * (n // 2),
+    "mrn then spaces": lambda n: "mrn" + " " * n + "x",
+    "ssn then spaces then an ssn": lambda n: "ssn" + " " * n + "123-45-6789",
+    "an email's local part without end": lambda n: "a" * n + "@",
+    "dotted local part": lambda n: "a." * (n // 2) + "@",
+    "dotted domain": lambda n: "x@" + "a." * (n // 2) + "1",
+}
+
+
+def _best_time(text: str, repeat: int = 5) -> float:
+    import time
+
+    from medtui.data.phi import find_phi
+
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        find_phi(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_phi_scan_time_grows_linearly_with_the_text(name):
+    """Side by side, 8 times the text must cost about 8 times as much (a quadratic scan costs 64 times)."""
+    make = PATHOLOGICAL[name]
+    small, large = _best_time(make(2_000)), _best_time(make(16_000))
+    assert large / max(small, 1e-5) < 24, f"{name}: {small * 1e3:.2f} ms -> {large * 1e3:.2f} ms for 8x the text"
+
+
+def test_phi_detections_survive_in_a_long_field(tmp_path):
+    from medtui.data.phi import find_phi
+
+    pad = " " * 30_000
+    text = f"dob{pad} DOB: 03/04/1985 {pad} MRN: 12345678 {pad} write to pat.jones@example.com {pad} SSN 123-45-6789"
+    assert [f.kind for f in find_phi(text)] == ["dob", "mrn", "email", "ssn"]
+    path = jsonl(tmp_path / "d.jsonl", [json.dumps({"instruction": text, "response": "Noted."})])
+    report = validate_file(path, DataOptions())
+    assert [p.code for p in report.problems] == ["phi_email", "phi_ssn", "phi_mrn", "phi_dob"] and report.usable == 1
