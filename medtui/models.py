@@ -184,7 +184,13 @@ def quiet_library_chatter() -> None:
 def load_tokenizer(path: Path | str, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    try:
+        return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:  # a folder without tokenizer files, a damaged tokenizer.json
+        lines = str(exc).strip().splitlines()
+        raise ModelNotAvailable(f"{path}: the tokenizer cannot be loaded: {lines[0] if lines else 'no reason given'}",
+                                hint="check [model] name; a model folder needs its tokenizer files "
+                                     "(tokenizer.json, tokenizer_config.json)") from None
 
 
 def end_of_turn_tokens(tokenizer) -> list[str]:

@@ -27,6 +27,8 @@ SEVERITY: dict[str, str] = {
     # The first copy stays usable; later copies would only over-weight it in training.
     "duplicate": ERROR,
     "too_long": ERROR,
+    # The model's chat template raised on it (roles that do not alternate, a system turn it has no place for).
+    "template_refused": ERROR,
     # Patterns, not proof: a human decides, so these warn and keep the record.
     "phi_email": WARNING,
     "phi_phone": WARNING,

@@ -179,9 +179,13 @@ def check_lengths(report: ValidationReport, tokenizer, options: DataOptions, cha
 
     numbers = [n for n in sorted(report.conversations) if n not in report.excluded]
     conversations = [with_system_prompt(report.conversations[n], options) for n in numbers]
-    lengths = count_tokens(tokenizer, conversations, chat_template=chat_template, progress=progress)
+    refused: dict[int, str] = {}
+    lengths = count_tokens(tokenizer, conversations, chat_template=chat_template, progress=progress, refused=refused)
+    for index, reason in refused.items():
+        report.add("template_refused", f"the model's chat template refuses this conversation: {reason}",
+                   record=numbers[index])
     for number, length in zip(numbers, lengths):
-        if length > options.max_length:
+        if length is not None and length > options.max_length:
             report.add("too_long", f"{length} tokens with the chat template, over [model] max_length {options.max_length}",
                        record=number)
 
