@@ -395,6 +395,10 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # bare words such as a model id need no quotes on the command line
+    except RecursionError:
+        raise ValueError(f"--set {dotted.strip()}=...: the value is nested thousands of levels deep") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ValueError(f"--set {dotted.strip()}=...: {str(exc).split(';')[0]}") from None
     return section, key, value
 
 
@@ -460,11 +464,15 @@ def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] 
             raw = tomllib.loads(source.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+        except RecursionError:
+            raise ConfigError([f"{source}: not readable as TOML: arrays or tables nested thousands of levels deep"]) from None
         except UnicodeDecodeError as exc:
             raise ConfigError([f"{source}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"],
                               hint=f"re-save it as UTF-8, e.g. iconv -t UTF-8 {source} > fixed.toml") from None
         except OSError as exc:
             raise ConfigError([f"{source}: cannot be read ({exc.strerror})"]) from None
+        except ValueError as exc:  # an integer of thousands of digits (int() refuses more than 4300)
+            raise ConfigError([f"{source}: not readable as TOML: {str(exc).split(';')[0]}"]) from None
     elif problem != NO_SUCH_FILE:  # a folder, a FIFO, /dev/zero: reading it would fail or never end
         raise ConfigError([f"{source}: {problem}; a config is a TOML file"])
     elif explicit:

@@ -251,3 +251,18 @@ def test_a_config_that_is_not_a_regular_file_is_refused_at_once(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     (problem,) = problems_of(None)
     assert expected in problem
+
+
+def test_a_config_nested_thousands_deep_is_a_message_not_a_recursion_error(tmp_path):
+    deep = "[" * 5000 + "1" + "]" * 5000
+    (problem,) = problems_of(write(tmp_path, f"[lora]\nr = {deep}\n"))
+    assert problem == f"{tmp_path / 'medtui.toml'}: not readable as TOML: arrays or tables nested thousands of levels deep"
+    (problem,) = problems_of(write(tmp_path, ""), [f"lora.r={deep}"])
+    assert problem == "--set lora.r=...: the value is nested thousands of levels deep"
+
+
+def test_an_integer_of_thousands_of_digits_is_a_message(tmp_path):
+    (problem,) = problems_of(write(tmp_path, f"[lora]\nr = {'9' * 6000}\n"))
+    assert problem.startswith(f"{tmp_path / 'medtui.toml'}: not readable as TOML: Exceeds the limit (4300 digits)")
+    (problem,) = problems_of(write(tmp_path, ""), [f"train.seed={'9' * 6000}"])
+    assert problem.startswith("--set train.seed=...: Exceeds the limit (4300 digits)")
