@@ -84,3 +84,44 @@ def test_an_adapter_folder_holding_a_special_file_is_refused_before_anything_loa
         merge_adapter(tmp_path / "no-base-model", adapter, tmp_path / "merged")
     assert str(caught.value) == (f"{adapter / 'adapter_model.safetensors'}: {REASONS[kind]}; "
                                  "an adapter folder holds only files the training run wrote")
+
+
+@pytest.mark.parametrize("content,reason", [
+    ('{"messages": [{"role": "user", "content": "Hi"}]}\n{"messages": [{"role": "user"\n', "line 2: not a held-out conversation"),
+    ('{"msgs": []}\n', "line 1: not a held-out conversation"),
+    ("fifo", "is a named pipe (FIFO), not a regular file"),
+])
+def test_a_damaged_held_out_snapshot_stops_the_export_with_its_name(tmp_path, content, reason):
+    """A run folder someone sent: its held-out snapshot, read for the fidelity report, is damaged
+    (today: JSONDecodeError / KeyError as the whole message, or a hang on a FIFO)."""
+    from medtui.config import load_config
+    from medtui.export.fidelity import held_out_conversations
+    from medtui.export.source import ExportError
+    from medtui.train import events as ev
+
+    snapshot = tmp_path / ev.DATASET_DIR / ev.EVAL_DATA_FILE
+    snapshot.parent.mkdir(parents=True)
+    if content == "fifo":
+        os.mkfifo(snapshot)
+    else:
+        snapshot.write_text(content)
+    with pytest.raises(ExportError) as caught:
+        held_out_conversations(tmp_path, load_config(None, []), None, 10)
+    assert caught.value.message.startswith(f"{snapshot}: {reason}")
+    assert "the run folder is damaged" in caught.value.message
+    assert caught.value.hint == "export without the fidelity report: --set export.fidelity_records=0"
+
+
+def test_a_sound_held_out_snapshot_still_reads(tmp_path):
+    import json
+
+    from medtui.config import load_config
+    from medtui.export.fidelity import held_out_conversations
+    from medtui.train import events as ev
+
+    snapshot = tmp_path / ev.DATASET_DIR / ev.EVAL_DATA_FILE
+    snapshot.parent.mkdir(parents=True)
+    conversation = [{"role": "system", "content": "Be careful."}, {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello."}]
+    snapshot.write_text(json.dumps({"messages": conversation}) + "\n\n" + json.dumps({"messages": conversation}) + "\n")
+    assert held_out_conversations(tmp_path, load_config(None, []), None, 10) == ([conversation, conversation], str(snapshot))
