@@ -125,3 +125,26 @@ def test_a_sound_held_out_snapshot_still_reads(tmp_path):
                     {"role": "assistant", "content": "Hello."}]
     snapshot.write_text(json.dumps({"messages": conversation}) + "\n\n" + json.dumps({"messages": conversation}) + "\n")
     assert held_out_conversations(tmp_path, load_config(None, []), None, 10) == ([conversation, conversation], str(snapshot))
+
+
+def test_damaged_export_records_are_left_out_of_the_list(tmp_path):
+    """`medtui export --list` with an export.json that is a list, lacks its files or is a FIFO: the
+    good exports are listed (today: AttributeError / KeyError as the whole message, or a hang)."""
+    import json
+
+    from medtui.cli import main
+    from medtui.export.pipeline import EXPORT_FILE
+
+    good = tmp_path / "run-final"
+    good.mkdir()
+    (good / EXPORT_FILE).write_text(json.dumps({"dir": str(good), "gguf": [{"quant": "Q4_K_M", "path": "m.gguf"}],
+                                                "created": "2026-01-01T00:00:00+00:00"}))
+    for name, content in [("a-list", "[1, 2]"), ("no-gguf", json.dumps({"dir": "x"})),
+                          ("bad-quant", json.dumps({"dir": "x", "gguf": [{"quant": 4}]}))]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / EXPORT_FILE).write_text(content)
+    (tmp_path / "pipe").mkdir()
+    os.mkfifo(tmp_path / "pipe" / EXPORT_FILE)
+    done = cli("export", "--list", "--out", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"{'run-final':<40}   [Q4_K_M]  {good}"]

@@ -149,7 +149,6 @@ def _list(args) -> int:
 
 def _check(args) -> int:
     from medtui.export.modelfile import ModelfileError, check_modelfile
-
     from medtui.files import file_problem
 
     path = Path(args.check_modelfile).expanduser()
