@@ -167,3 +167,14 @@ def test_phi_detections_survive_in_a_long_field(tmp_path):
     path = jsonl(tmp_path / "d.jsonl", [json.dumps({"instruction": text, "response": "Noted."})])
     report = validate_file(path, DataOptions())
     assert [p.code for p in report.problems] == ["phi_email", "phi_ssn", "phi_mrn", "phi_dob"] and report.usable == 1
+
+
+def test_data_validate_prints_the_utf16_fix_as_a_hint(tmp_path, capsys):
+    from medtui.cli import main
+
+    path = tmp_path / "wide.csv"
+    path.write_bytes("instruction,response\nq,a\n".encode("utf-16-le"))
+    assert main(["data", "validate", str(path), "--no-length"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"medtui: {path}: is UTF-16 text (little-endian, without a byte-order mark); medtui reads UTF-8",
+        f"hint: convert it: iconv -f UTF-16LE -t UTF-8 {path} > wide.utf8.csv"]
