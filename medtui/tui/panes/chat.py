@@ -212,7 +212,7 @@ class ChatPane(Widget):
             side.state, side.detail = "not loaded", "loads with the first message"
         except ChatError as exc:
             side.session = None
-            side.state, side.detail = "error", str(exc)
+            side.state, side.detail = "error", describe_error(exc)
 
     def _set_choice(self, name: str, choice: ModelChoice, load: bool) -> None:
         self._drop_side(name)
