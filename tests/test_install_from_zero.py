@@ -113,7 +113,8 @@ def _installed(name: str) -> bool:
 
 # The first use, as a new user meets it: `medtui data preview` on the sample data with nothing in the
 # cache (the embedded model is materialized from the bundled GGUF on the way), then the materialized
-# folder loaded with plain transformers as any model folder, and a few tokens generated from it.
+# folder loaded with plain transformers as any model folder, and a few tokens generated from it; then
+# every medtui module and the training, export and TUI libraries' entry points are imported.
 FIRST_USE = r"""
 import json, sys
 from pathlib import Path
@@ -132,6 +133,16 @@ prompt = tokenizer.apply_chat_template([{"role": "user", "content": "What is a f
                                        return_tensors="pt", return_dict=True)
 out = model.generate(**prompt, max_new_tokens=8, do_sample=False)
 answer = tokenizer.decode(out[0, prompt["input_ids"].shape[1]:], skip_special_tokens=True)
+
+# Every other stage's modules and the library entry points they use import here too.
+import importlib, pkgutil, medtui
+for module in pkgutil.walk_packages(medtui.__path__, "medtui."):
+    if module.name != "medtui.__main__":  # that one runs the command line
+        importlib.import_module(module.name)
+from trl import SFTConfig, SFTTrainer
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import BitsAndBytesConfig
+import bitsandbytes, accelerate, datasets, llama_cpp, textual_plotext
 print(json.dumps({"code": code, "folder": str(folder), "type": model.config.model_type,
                   "parameters": model.num_parameters(), "answer": answer, "modules": sorted(sys.modules)}))
 """
