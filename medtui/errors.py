@@ -41,3 +41,12 @@ class UsageError(MedtuiError):
     """A request that cannot be carried out as given; exit code 2."""
 
     default_code = EXIT_USAGE
+
+
+def describe_error(exc: BaseException) -> str:
+    """What a pane shows for a failure in its worker: a MedtuiError exactly as the CLI prints it (the
+    message, then the hint); anything else is unexpected (a bug), shown as its kind and first line."""
+    if isinstance(exc, MedtuiError):
+        return exc.describe()
+    lines = str(exc).strip().splitlines()
+    return f"unexpected {type(exc).__name__}" + (f": {lines[0]}" if lines else "")

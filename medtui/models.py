@@ -88,9 +88,14 @@ def materialize_embedded(cache_dir: str = "", progress: Progress | None = None) 
         import torch
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        report("dequantizing weights", 0.25)
-        dequantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            report("dequantizing weights", 0.25)
+            dequantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        except ImportError as exc:  # transformers reads GGUF files through the gguf package
+            raise ModelNotAvailable(f"the embedded default model cannot be prepared from {gguf.name}: {exc}",
+                                    hint="install medtui's dependencies (scripts/setup.sh, or pip install -e .), "
+                                         "or set [model] name") from None
         # A GGUF-loaded model refuses save_pretrained; rebuild a plain one from the same config.
         config_dict = dequantized.config.to_dict()
         config_dict.pop("quantization_config", None)
@@ -184,7 +189,13 @@ def quiet_library_chatter() -> None:
 def load_tokenizer(path: Path | str, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    try:
+        return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:  # a folder without tokenizer files, a damaged tokenizer.json
+        lines = str(exc).strip().splitlines()
+        raise ModelNotAvailable(f"{path}: the tokenizer cannot be loaded: {lines[0] if lines else 'no reason given'}",
+                                hint="check [model] name; a model folder needs its tokenizer files "
+                                     "(tokenizer.json, tokenizer_config.json)") from None
 
 
 def end_of_turn_tokens(tokenizer) -> list[str]:

@@ -29,8 +29,8 @@ def problem_table(report):
 
 def test_severities_are_as_documented():
     assert set(PROBLEM_CODES) == {
-        "malformed_json", "not_utf8", "missing_field", "empty_field", "wrong_type", "unknown_role",
-        "no_assistant_turn", "duplicate", "too_long", "phi_email", "phi_phone", "phi_ssn", "phi_mrn", "phi_dob",
+        "malformed_json", "not_utf8", "nul_byte", "missing_field", "empty_field", "wrong_type", "unknown_role",
+        "no_assistant_turn", "duplicate", "too_long", "template_refused", "phi_email", "phi_phone", "phi_ssn", "phi_mrn", "phi_dob",
         "phi_address"}
     assert {c for c, s in SEVERITY.items() if s == "warning"} == {c for c in PROBLEM_CODES if c.startswith("phi_")}
 

@@ -187,3 +187,27 @@ def test_snapshot_of_the_data_pane(tmp_path, snap_compare):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_a_utf16_file_and_a_fifo_show_message_and_hint_as_the_cli_does(tmp_path):
+    asyncio.run(_a_utf16_file_and_a_fifo_show_message_and_hint_as_the_cli_does(tmp_path))
+
+
+async def _a_utf16_file_and_a_fifo_show_message_and_hint_as_the_cli_does(tmp_path):
+    import os
+
+    cfg = load_config(write_workspace(tmp_path))
+    (tmp_path / "wide.jsonl").write_bytes("".join(json.dumps(r) + "\n" for r in GOOD).encode("utf-16"))
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    app = MedTUI(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_file(pilot, "wide.jsonl")
+        summary = str(app.query_one("#data-summary", Static).render())
+        path = tmp_path / "wide.jsonl"
+        assert f"{path}: is UTF-16 text (little-endian, with a byte-order mark); medtui reads UTF-8" in summary
+        assert f"hint: convert it: iconv -f UTF-16 -t UTF-8 {path}" in summary
+        assert "DataError" not in summary
+        await open_file(pilot, "pipe.jsonl")  # today the validation worker blocks on the FIFO for ever
+        summary = str(app.query_one("#data-summary", Static).render())
+        assert f"{tmp_path / 'pipe.jsonl'}: is a named pipe (FIFO), not a regular file" in summary

@@ -321,11 +321,16 @@ GGUF_MAGIC = b"GGUF"
 
 def check_gguf(path: Path) -> Path:
     """The path when it names a readable GGUF file, else ChatError saying what is wrong."""
+    from medtui.files import NO_SUCH_FILE, file_problem
+
     path = Path(path).expanduser()
-    if not path.exists():
+    problem = file_problem(path)
+    if problem == NO_SUCH_FILE:
         raise ChatError(f"{path}: no such GGUF file")
-    if path.is_dir():
+    if problem == "is a folder":
         raise ChatError(f"{path}: is a folder; pass the .gguf file inside it")
+    if problem is not None:  # a FIFO would block the read below for ever
+        raise ChatError(f"{path}: {problem}; pass a .gguf file")
     try:
         with open(path, "rb") as handle:
             magic = handle.read(4)

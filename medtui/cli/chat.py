@@ -55,13 +55,13 @@ def cmd_chat(args) -> int:
             choice = base_choice(cfg)
         session = ChatSession.from_config(make_backend(choice, cfg), cfg)
     except ChatError as exc:
-        raise UserError(str(exc), EXIT_USAGE) from None
+        raise UserError(str(exc), EXIT_USAGE, hint=exc.hint) from None
     try:
         if args.prompt is not None:
             return _one_answer(session, args.prompt, args.json)
         return _conversation(session)
     except ChatError as exc:
-        raise UserError(str(exc), EXIT_FAILED) from None
+        raise UserError(str(exc), EXIT_FAILED, hint=exc.hint) from None
     finally:
         # Freed here rather than by llama-cpp-python's __del__ at interpreter exit, which can
         # print a traceback once its module globals are gone.

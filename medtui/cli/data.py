@@ -57,7 +57,7 @@ def _tokenizer(cfg):
     try:
         return tokenizer_for(cfg, _model_progress)
     except ModelNotAvailable as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(str(exc), hint=exc.hint) from None
 
 
 def _validate(args, cfg, tokenizer=None):
@@ -68,7 +68,7 @@ def _validate(args, cfg, tokenizer=None):
     try:
         return validate_file(args.file, options, tokenizer=tokenizer, progress=_stderr_progress())
     except DataError as exc:
-        raise UserError(str(exc), exc.exit_code) from None
+        raise UserError(str(exc), exc.exit_code, hint=exc.hint) from None
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
@@ -117,6 +117,7 @@ def _summary(report, cfg, length_checked: bool) -> str:
 
 def preview_command(args) -> int:
     from medtui.data import loss_template, render_preview, with_system_prompt
+    from medtui.data.templates import ChatTemplateError
     from medtui.data.validate import DataOptions
 
     cfg = config_from(args)
@@ -131,9 +132,13 @@ def preview_command(args) -> int:
         raise UserError("\n".join(lines), EXIT_FAILED)
     tokenizer = _tokenizer(cfg)
     conversation = with_system_prompt(conversation, DataOptions.from_config(cfg))
-    preview = render_preview(tokenizer, conversation, loss_template(tokenizer),
-                             assistant_only_loss=cfg.train.assistant_only_loss, max_length=cfg.model.max_length)
     line = report.lines.get(args.record)
+    try:
+        preview = render_preview(tokenizer, conversation, loss_template(tokenizer),
+                                 assistant_only_loss=cfg.train.assistant_only_loss, max_length=cfg.model.max_length)
+    except ChatTemplateError as exc:
+        where = f"record {args.record}" + (f" (line {line})" if line else "")
+        raise UserError(f"{report.file}: {where}: {exc.message}", EXIT_FAILED, hint=exc.hint) from None
     if args.json:
         print(json.dumps({"file": report.file, "record": args.record, "line": line, "format": report.format,
                           **preview.as_dict(), "problems": [p.as_dict() for p in problems]}, ensure_ascii=False))

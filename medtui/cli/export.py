@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from medtui.cli import EXIT_FAILED, UserError, config_from
+from medtui.errors import MedtuiError
 
 
 def register(sub, common) -> None:
@@ -92,6 +93,12 @@ class ProgressPrinter:
         print(f"{stage:<9} [{bar}] {fraction * 100:3.0f}%  {message}", file=self.stream, flush=True)
 
 
+def _error_event(args, exc: MedtuiError) -> None:
+    """The failure as the Export pane shows it: the message and the hint, as the CLI prints them."""
+    if args.events:
+        print(json.dumps({"event": "error", "message": exc.describe()}), flush=True)
+
+
 def _events_printer(stage: str, fraction: float, message: str) -> None:
     print(json.dumps({"event": "progress", "stage": stage, "fraction": round(fraction, 4), "message": message}),
           flush=True)
@@ -142,18 +149,22 @@ def _list(args) -> int:
 
 def _check(args) -> int:
     from medtui.export.modelfile import ModelfileError, check_modelfile
+    from medtui.files import file_problem
 
     path = Path(args.check_modelfile).expanduser()
+    problem = file_problem(path)
+    if problem is not None:  # a FIFO or /dev/zero would hang the read
+        raise UserError(f"{path}: {problem}")
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text") from None
     try:
         parsed = check_modelfile(text, base_dir=path.parent, source=str(path))
     except ModelfileError as exc:
-        raise UserError(str(exc), code=EXIT_FAILED) from None
+        raise UserError(str(exc), code=EXIT_FAILED, hint=exc.hint) from None
     for warning in parsed.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     commands = ", ".join(sorted({c.keyword.upper() for c in parsed.commands}))
@@ -177,9 +188,11 @@ def run_export(args) -> int:
     try:
         plan = plan_export(cfg, args.target, args.quant or None, args.out, args.force, args.checkpoint)
     except ExportError as exc:  # nothing started: a usage problem (run, checkpoint, type, disk, converter)
-        if args.events:
-            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
-        raise UserError(str(exc)) from None
+        _error_event(args, exc)
+        raise UserError(str(exc), hint=exc.hint) from None
+    except MedtuiError as exc:
+        _error_event(args, exc)
+        raise
     if not args.events:
         for warning in plan.source.warnings:
             print(f"warning: {warning}", file=sys.stderr, flush=True)
@@ -191,9 +204,11 @@ def run_export(args) -> int:
                   file=sys.stderr, flush=True)
         result = export_run(cfg, args.target, plan=plan, progress=progress)
     except ExportError as exc:
-        if args.events:
-            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
-        raise UserError(str(exc), code=EXIT_FAILED) from None
+        _error_event(args, exc)
+        raise UserError(str(exc), code=EXIT_FAILED, hint=exc.hint) from None
+    except MedtuiError as exc:
+        _error_event(args, exc)
+        raise
     if args.events:
         print(json.dumps({"event": "done", "result": result}, ensure_ascii=False), flush=True)
     elif args.json:

@@ -36,7 +36,7 @@ def run_setup(args) -> int:
     try:
         script = ensure_converter(cfg.model.cache_dir, log=lambda m: print(f"  {m}", flush=True))
     except ConverterMissing as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(str(exc), hint=exc.hint) from None
     print(f"llama.cpp converter: {script}")
     if not args.no_model:
         folder = materialize_embedded(cfg.model.cache_dir, progress=_progress_line)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from medtui.data.records import DataError, Problem, RawRecord
+from medtui.files import NO_SUCH_FILE, file_problem
 
 BOM = b"\xef\xbb\xbf"
 KINDS = {
@@ -70,10 +71,10 @@ def load_source(source: str, root: Path | None = None, hub_split: str = "train")
     path = Path(source).expanduser()
     if not path.is_absolute() and root is not None:
         path = root / path
-    if not path.exists():
-        raise DataError(f"{path}: no such file", exit_code=2)
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; name a data file ({SUPPORTED})", exit_code=2)
+    problem = file_problem(path)
+    if problem is not None:  # a FIFO or /dev/zero would hang the read: refused before it starts
+        more = f"; name a data file ({SUPPORTED})" if problem != NO_SUCH_FILE else ""
+        raise DataError(f"{path}: {problem}{more}", exit_code=2)
     kind = file_kind(path)
     if kind == "parquet":
         return load_parquet(path)
@@ -81,10 +82,45 @@ def load_source(source: str, root: Path | None = None, hub_split: str = "train")
         data = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror})", exit_code=2) from None
+    check_not_utf16(data, str(path))
     loader = {"jsonl": load_jsonl_bytes, "json": load_json_bytes, "csv": load_csv_bytes, "tsv": load_csv_bytes}[kind]
     loaded = loader(data, str(path), kind)
     loaded.sha256 = hashlib.sha256(data).hexdigest()
     return loaded
+
+
+def _utf16_order(data: bytes) -> tuple[str, bool] | None:
+    """("LE" or "BE", has a byte-order mark) when `data` looks like UTF-16 text, else None.
+
+    Without a mark, text that is mostly ASCII has a zero byte in every other position; UTF-8 text
+    has none (a zero byte there is a NUL character, flagged on its record instead).
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and data[:4] != b"\xff\xfe\x00\x00":
+        return ("LE" if data[:2] == b"\xff\xfe" else "BE"), True
+    head = data[:4096]
+    if len(head) < 8:
+        return None
+    half = len(head) // 2
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd >= 0.3 * half and even <= 0.02 * half:
+        return "LE", False
+    if even >= 0.3 * half and odd <= 0.02 * half:
+        return "BE", False
+    return None
+
+
+def check_not_utf16(data: bytes, label: str) -> None:
+    """A UTF-16 file (Windows tools write it) is named as such, with the command that converts it."""
+    found = _utf16_order(data)
+    if found is None:
+        return
+    order, bom = found
+    source = "UTF-16" if bom else f"UTF-16{order}"  # iconv reads the mark; without one it must be told
+    mark = "with" if bom else "without"
+    raise DataError(
+        f"{label}: is UTF-16 text ({'little' if order == 'LE' else 'big'}-endian, {mark} a byte-order mark); "
+        "medtui reads UTF-8",
+        hint=f"convert it: iconv -f {source} -t UTF-8 {label} > {Path(label).stem}.utf8{Path(label).suffix}")
 
 
 def _note_columns(columns: dict[str, None], fields: dict[str, Any]) -> None:
@@ -120,9 +156,8 @@ def load_jsonl_bytes(data: bytes, label: str, kind: str = "jsonl") -> LoadedFile
             continue
         try:
             value = decode(text)
-        except json.JSONDecodeError as exc:
-            loaded.problems.append(Problem(
-                "malformed_json", f"not valid JSON at column {exc.colno}: {exc.msg}", record=number, line=lineno))
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            loaded.problems.append(Problem("malformed_json", _json_failure(exc), record=number, line=lineno))
             loaded.records.append(RawRecord(number, lineno, None))
             continue
         if not isinstance(value, dict):
@@ -134,6 +169,16 @@ def load_jsonl_bytes(data: bytes, label: str, kind: str = "jsonl") -> LoadedFile
         loaded.records.append(RawRecord(number, lineno, value))
     loaded.columns = list(columns)
     return loaded
+
+
+def _json_failure(exc: Exception) -> str:
+    """What is wrong with a JSON text that did not parse (syntax, nesting too deep, a huge number)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON at column {exc.colno}: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "not readable as JSON: nested too deeply (arrays or objects inside each other thousands of levels deep)"
+    # int() refuses integers of more than sys.get_int_max_str_digits() digits (4300 by default)
+    return f"not readable as JSON: {str(exc).splitlines()[0] if str(exc) else 'a value out of range'}"
 
 
 def _decode_lenient(data: bytes) -> tuple[str, bool]:
@@ -172,6 +217,12 @@ def load_json_bytes(data: bytes, label: str, kind: str = "json") -> LoadedFile:
             "malformed_json",
             f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; no record could be read",
             line=exc.lineno))
+        return loaded
+    except (RecursionError, ValueError) as exc:
+        if text.lstrip().startswith("{") and "\n{" in text:  # JSON Lines: one bad line, not the whole file
+            return load_jsonl_bytes(data, label, kind="jsonl")
+        loaded = LoadedFile(label, kind)
+        loaded.problems.append(Problem("malformed_json", _json_failure(exc) + "; no record could be read"))
         return loaded
     if isinstance(value, dict):
         items = _list_in_object(value, label)

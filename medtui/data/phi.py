@@ -22,11 +22,15 @@ KINDS = {
     "address": "a street address",
 }
 
-_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Every pattern is linear in the text: repeats are bounded (an address's local part is at most 64
+# characters, a domain label 63) and no two whitespace runs can stand next to each other, so a
+# keyword followed by 30,000 spaces costs one pass, not 30,000 (the scan holds the interpreter lock:
+# a quadratic pattern froze the TUI for half a minute on one long field).
+_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}")
 
 _SSN = re.compile(
     r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"
-    r"|(?i:\b(?:ssn|social security (?:number|no\.?|#))\s*(?:is\s+)?[:#]?\s*)\d{9}\b"
+    r"|(?i:\b(?:ssn|social security (?:number|no\.?|#))\s*(?:is\s+)?(?:[:#]\s*)?)\d{9}\b"
 )
 
 # North American numbers written as phone numbers (separators required: a bare 10-digit run is
@@ -40,7 +44,7 @@ _TOLL_FREE = {"800", "822", "833", "844", "855", "866", "877", "888"}
 
 _MRN = re.compile(
     r"(?i:\b(?:mrn|medical record (?:number|no\.?|#)|med\.? rec\.? (?:no\.?|#)|patient (?:id|number|no\.?|#)"
-    r"|chart (?:number|no\.?|#)|hospital (?:number|no\.?))\s*(?:is\s+)?[:#.]?\s*)"
+    r"|chart (?:number|no\.?|#)|hospital (?:number|no\.?))\s*(?:is\s+)?(?:[:#.]\s*)?)"
     r"(?=[A-Z]{0,3}-?\d)[A-Z]{0,3}-?\d{5,12}\b"
 )
 
@@ -50,7 +54,7 @@ _DATE = (
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}\b)"
 )
 _DOB = re.compile(
-    r"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born(?: on)?)\s*(?:is\s+|was\s+)?[:\-]?\s*)" + _DATE
+    r"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born(?: on)?)\s*(?:(?:is|was)\s+)?(?:[:\-]\s*)?)" + _DATE
 )
 
 _SUFFIX = (

@@ -16,6 +16,9 @@ ERROR, WARNING = "error", "warning"
 SEVERITY: dict[str, str] = {
     "malformed_json": ERROR,
     "not_utf8": ERROR,
+    # A NUL character in text is corruption (a binary file, a UTF-16 file read as bytes); llama.cpp
+    # reads prompts as C strings and would cut the text there.
+    "nul_byte": ERROR,
     "missing_field": ERROR,
     "empty_field": ERROR,
     "wrong_type": ERROR,
@@ -24,6 +27,8 @@ SEVERITY: dict[str, str] = {
     # The first copy stays usable; later copies would only over-weight it in training.
     "duplicate": ERROR,
     "too_long": ERROR,
+    # The model's chat template raised on it (roles that do not alternate, a system turn it has no place for).
+    "template_refused": ERROR,
     # Patterns, not proof: a human decides, so these warn and keep the record.
     "phi_email": WARNING,
     "phi_phone": WARNING,

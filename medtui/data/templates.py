@@ -77,9 +77,33 @@ def own_template(tokenizer) -> str:
     return template
 
 
+class ChatTemplateError(DataError):
+    """The model's chat template refused a conversation: the template raised (a model whose template
+    insists on alternating user/assistant turns, or has no system role) or is itself broken."""
+
+    def __init__(self, tokenizer, reason: str):
+        name = getattr(tokenizer, "name_or_path", "") or "the model"
+        super().__init__(
+            f"the chat template of {name} refuses this conversation: {reason}",
+            hint="data validate lists every such record as template_refused; fix those records, turn off "
+                 "[data] add_system_prompt if the template has no system role, or use a model whose template accepts them")
+        self.reason = reason
+
+
+def apply_template(tokenizer, conversation, **kwargs):
+    """`tokenizer.apply_chat_template` with a template's refusal as ChatTemplateError (never jinja2's
+    TemplateError with its class name as the only explanation)."""
+    from jinja2 import TemplateError
+
+    try:
+        return tokenizer.apply_chat_template(conversation, **kwargs)
+    except TemplateError as exc:
+        raise ChatTemplateError(tokenizer, (exc.message or "the template raised an error").strip()) from None
+
+
 def _render(tokenizer, conversation, template: str, generation_prompt: bool = False) -> str:
-    return tokenizer.apply_chat_template(conversation, tokenize=False, chat_template=template,
-                                         add_generation_prompt=generation_prompt)
+    return apply_template(tokenizer, conversation, tokenize=False, chat_template=template,
+                          add_generation_prompt=generation_prompt)
 
 
 def _chatml_twin(tokenizer, template: str) -> str | None:
@@ -159,8 +183,8 @@ def end_of_turn_learned(tokenizer, template: str) -> bool:
 
 
 def _masked(tokenizer, conversation, template: str) -> tuple[list[int], list[int]]:
-    out = tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=True,
-                                        return_assistant_tokens_mask=True, chat_template=template)
+    out = apply_template(tokenizer, conversation, tokenize=True, return_dict=True,
+                         return_assistant_tokens_mask=True, chat_template=template)
     return list(out["input_ids"]), list(out["assistant_masks"])
 
 
@@ -186,18 +210,35 @@ def _span_ends_on(tokenizer, ids: list[int], span: tuple[int, int], end_ids: set
 
 
 def count_tokens(tokenizer, conversations: list[list[dict[str, str]]], chat_template: str | None = None,
-                 progress: Progress | None = None, batch_size: int = TOKEN_BATCH) -> list[int]:
-    """Each conversation's length in model tokens, rendered through the chat template; batched."""
+                 progress: Progress | None = None, batch_size: int = TOKEN_BATCH,
+                 refused: dict[int, str] | None = None) -> list[int | None]:
+    """Each conversation's length in model tokens, rendered through the chat template; batched.
+
+    A conversation the template refuses has length None, and `refused` (when given) gets its index
+    and the template's reason; the others are still counted.
+    """
     template = chat_template or own_template(tokenizer)
-    lengths: list[int] = []
+    lengths: list[int | None] = []
     total = len(conversations)
     for start in range(0, total, batch_size):
         if progress:
             progress("counting tokens", start, total)
         batch = conversations[start:start + batch_size]
-        texts = tokenizer.apply_chat_template(batch, tokenize=False, chat_template=template)
-        encoded = tokenizer(texts, add_special_tokens=False, return_attention_mask=False)
-        lengths.extend(len(ids) for ids in encoded["input_ids"])
+        try:
+            texts: list[str | None] = apply_template(tokenizer, batch, tokenize=False, chat_template=template)
+        except ChatTemplateError:  # find the ones it refuses, one at a time
+            texts = []
+            for offset, conversation in enumerate(batch):
+                try:
+                    texts.append(apply_template(tokenizer, conversation, tokenize=False, chat_template=template))
+                except ChatTemplateError as exc:
+                    texts.append(None)
+                    if refused is not None:
+                        refused[start + offset] = exc.reason
+        kept = [t for t in texts if t is not None]
+        encoded = iter(tokenizer(kept, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+                       if kept else [])
+        lengths.extend(None if t is None else len(next(encoded)) for t in texts)
     if progress:
         progress("counting tokens", total, total)
     return lengths

@@ -119,6 +119,12 @@ def validate_loaded(
                 report.add("not_utf8", f"{bad!r} holds bytes that are not UTF-8; re-save the file as UTF-8",
                            record=number, field_name=bad)
                 continue
+        nul = _nul_field(raw.fields, mapping.name, mapped_columns)
+        if nul is not None:
+            name, position = nul
+            report.add("nul_byte", f"{name!r} holds a NUL character (\\x00) at character {position + 1}; "
+                       "remove it (a binary or UTF-16 file read as text?)", record=number, field_name=name)
+            continue
         report.conversations[number] = messages
         key = conversation_key(messages)
         first = seen.get(key)
@@ -152,6 +158,13 @@ def _texts(fields: dict, shape: str, columns: list[str]):
             yield column, value
 
 
+def _nul_field(fields: dict, shape: str, columns: list[str]) -> tuple[str, int] | None:
+    for name, text in _texts(fields, shape, columns):
+        if "\0" in text:
+            return name, text.index("\0")
+    return None
+
+
 def _bad_bytes_field(fields: dict, shape: str, columns: list[str]) -> str | None:
     for name, text in _texts(fields, shape, columns):
         if has_bad_bytes(text):
@@ -166,9 +179,13 @@ def check_lengths(report: ValidationReport, tokenizer, options: DataOptions, cha
 
     numbers = [n for n in sorted(report.conversations) if n not in report.excluded]
     conversations = [with_system_prompt(report.conversations[n], options) for n in numbers]
-    lengths = count_tokens(tokenizer, conversations, chat_template=chat_template, progress=progress)
+    refused: dict[int, str] = {}
+    lengths = count_tokens(tokenizer, conversations, chat_template=chat_template, progress=progress, refused=refused)
+    for index, reason in refused.items():
+        report.add("template_refused", f"the model's chat template refuses this conversation: {reason}",
+                   record=numbers[index])
     for number, length in zip(numbers, lengths):
-        if length > options.max_length:
+        if length is not None and length > options.max_length:
             report.add("too_long", f"{length} tokens with the chat template, over [model] max_length {options.max_length}",
                        record=number)
 

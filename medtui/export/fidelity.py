@@ -49,22 +49,44 @@ class FidelityReport:
 
 def held_out_conversations(run_dir: Path, run_cfg: Config, tokenizer, limit: int) -> tuple[list[list[dict]], str]:
     """The run's held-out split: the snapshot the run trained against, else prepared again from its config."""
+    from medtui.export.source import ExportError
+    from medtui.files import NO_SUCH_FILE, file_problem
+
     snapshot = Path(run_dir) / ev.DATASET_DIR / ev.EVAL_DATA_FILE
     conversations: list[list[dict]] = []
-    if snapshot.exists():
-        with open(snapshot, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
-                if line:
-                    record = json.loads(line)
-                    conversations.append(record["messages"] if isinstance(record, dict) else record)
-                if len(conversations) >= limit:
-                    break
+    problem = file_problem(snapshot)
+    if problem is None:
+        lineno = 0
+        try:
+            with open(snapshot, encoding="utf-8") as handle:
+                for lineno, line in enumerate(handle, 1):
+                    line = line.strip()
+                    if line:
+                        conversations.append(_snapshot_conversation(json.loads(line)))
+                    if len(conversations) >= limit:
+                        break
+        except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, not a conversation
+            reason = str(exc).splitlines()[0] if str(exc) else "not readable"
+            raise ExportError(f"{snapshot}: line {lineno}: not a held-out conversation medtui wrote ({reason}); "
+                              "the run folder is damaged",
+                              hint="export without the fidelity report: --set export.fidelity_records=0") from None
         return conversations, f"{snapshot}"
+    if problem != NO_SUCH_FILE:
+        raise ExportError(f"{snapshot}: {problem}; the run folder is damaged",
+                          hint="export without the fidelity report: --set export.fidelity_records=0")
     from medtui.data import prepare_training_data
 
     prepared = prepare_training_data(run_cfg, tokenizer)
     return prepared.eval[:limit], "the held-out split of the run's data config"
+
+
+def _snapshot_conversation(record) -> list[dict]:
+    messages = record.get("messages") if isinstance(record, dict) else record
+    if not (isinstance(messages, list) and messages and all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+            for m in messages)):
+        raise ValueError("expected {\"messages\": [{\"role\": ..., \"content\": ...}, ...]}")
+    return messages
 
 
 def token_sequences(tokenizer, conversations: list[list[dict]], max_length: int) -> list[list[int]]:

@@ -31,9 +31,23 @@ def pick_tokenizer_source(adapter_dir: Path, base_path: Path | str) -> Path | st
     return base_path
 
 
+def check_adapter_files(adapter_dir: Path) -> None:
+    """Every file in the adapter folder is a regular file: a FIFO or a link to a device in a run
+    folder someone sent would hang the loaders below, so it is refused before anything loads."""
+    from medtui.files import file_problem
+
+    for entry in sorted(Path(adapter_dir).iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            continue
+        problem = file_problem(entry)
+        if problem is not None:
+            raise ExportError(f"{entry}: {problem}; an adapter folder holds only files the training run wrote")
+
+
 def merge_adapter(base_path: Path | str, adapter_dir: Path, out_dir: Path, device: str = "cpu",
                   trust_remote_code: bool = False,
                   report: Callable[[float, str], None] = lambda f, m: None) -> MergeResult:
+    check_adapter_files(adapter_dir)
     from medtui.models import quiet_library_chatter
 
     quiet_library_chatter()

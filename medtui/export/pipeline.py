@@ -548,7 +548,15 @@ def list_exports(out_root: Path) -> list[dict[str, Any]]:
         if entry.name.startswith(".") or not (entry / EXPORT_FILE).is_file():
             continue
         try:
-            found.append(json.loads((entry / EXPORT_FILE).read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError):
+            record = json.loads((entry / EXPORT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):  # damaged: bad JSON, bad UTF-8
             continue
-    return sorted(found, key=lambda r: r.get("created") or "", reverse=True)
+        if _is_export_record(record):
+            found.append(record)
+    return sorted(found, key=lambda r: str(r.get("created") or ""), reverse=True)
+
+
+def _is_export_record(record: Any) -> bool:
+    """An export.json as medtui writes it, as far as listing it goes (a damaged one is left out)."""
+    return (isinstance(record, dict) and isinstance(record.get("dir"), str) and isinstance(record.get("gguf"), list)
+            and all(isinstance(g, dict) and isinstance(g.get("quant"), str) for g in record["gguf"]))

@@ -23,6 +23,7 @@ from textual.widgets import Input, Label, Markdown, Select, Static
 
 from medtui.tui.panes import pane_is_shown
 from medtui.chat import FINISH_LABELS, ChatError, ChatSession, ModelChoice, list_choices, make_backend
+from medtui.errors import describe_error
 
 SIDES = ("left", "right")
 KIND_LABEL = {"base": "base", "adapter": "adapter", "gguf": "gguf"}
@@ -211,7 +212,7 @@ class ChatPane(Widget):
             side.state, side.detail = "not loaded", "loads with the first message"
         except ChatError as exc:
             side.session = None
-            side.state, side.detail = "error", str(exc)
+            side.state, side.detail = "error", describe_error(exc)
 
     def _set_choice(self, name: str, choice: ModelChoice, load: bool) -> None:
         self._drop_side(name)
@@ -267,10 +268,8 @@ class ChatPane(Widget):
             self.post_message(self.Status(name, epoch, "loading", "reading the model"))
             try:
                 session.backend.load(lambda message: self.post_message(self.Status(name, epoch, "loading", message)))
-            except ChatError as exc:
-                problem = str(exc)
-            except Exception as exc:  # a message on screen, never a traceback over the UI
-                problem = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a message on screen as the CLI prints it, never a traceback over the UI
+                problem = describe_error(exc)
             else:
                 problem = None
         if problem is not None:
@@ -291,10 +290,8 @@ class ChatPane(Widget):
             for piece in reply:
                 self.post_message(self.Piece(name, epoch, piece))
             self.post_message(self.Done(name, epoch, reply))
-        except ChatError as exc:
-            self.post_message(self.Done(name, epoch, error=str(exc)))
         except Exception as exc:
-            self.post_message(self.Done(name, epoch, error=f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Done(name, epoch, error=describe_error(exc)))
 
     # ---- sending --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from medtui.config import Config
 from medtui.data.loaders import KINDS
 from medtui.data.records import ERROR, ValidationReport
+from medtui.errors import describe_error
 
 TABLE_LIMIT = 2000  # rows shown; the CLI's --json has them all
 
@@ -240,7 +241,7 @@ class DataPane(Widget):
 
     @work(thread=True, exclusive=True, group="validate", exit_on_error=False)
     def _run_validation(self, source: str, generation: int) -> None:
-        from medtui.data import DataError, DataOptions, validate_file
+        from medtui.data import DataOptions, validate_file
         from medtui.data.validate import check_lengths
 
         worker = get_current_worker()
@@ -271,10 +272,8 @@ class DataPane(Widget):
                                                                   f"{self.cfg.model.max_length}", final=True))
         except _Cancelled:
             return
-        except DataError as exc:
-            self.post_message(self.Failed(generation, str(exc)))
-        except Exception as exc:  # shown in the pane, never a traceback
-            self.post_message(self.Failed(generation, f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # shown in the pane as the CLI shows it, never a traceback
+            self.post_message(self.Failed(generation, describe_error(exc)))
 
     def _get_tokenizer(self, generation: int):
         with self._tokenizer_lock:
@@ -286,7 +285,7 @@ class DataPane(Widget):
                         self.Progressed(generation, f"preparing the model: {stage}", int(fraction * 100), 100)))
                     self._loss_template = loss_template(self._tokenizer)
                 except Exception as exc:
-                    self._tokenizer_error = str(exc) or type(exc).__name__
+                    self._tokenizer_error = describe_error(exc)
             return self._tokenizer
 
     def on_data_pane_progressed(self, message: Progressed) -> None:
@@ -433,7 +432,7 @@ class DataPane(Widget):
                 tokenizer, with_system_prompt(conversation, DataOptions.from_config(self.cfg)), self._loss_template,
                 assistant_only_loss=self.cfg.train.assistant_only_loss, max_length=self.cfg.model.max_length)
         except Exception as exc:
-            title = self._record_title(report, number, f"(preview failed: {exc})")
+            title = self._record_title(report, number, f"(preview failed: {describe_error(exc)})")
             self.post_message(self.Previewed(generation, number, title, self._plain_body(report, number)))
             return
         extra = f"· {preview.tokens} tokens, {preview.loss_tokens} carry loss (green)"

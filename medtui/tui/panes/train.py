@@ -25,6 +25,7 @@ from textual_plotext import PlotextPlot
 
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config, ConfigError
+from medtui.errors import describe_error
 from medtui.train.events import (
     describe_event,
     format_duration,
@@ -432,17 +433,12 @@ class TrainPane(Widget):
 
     @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
     def _start(self, cfg: Config) -> None:
-        from medtui.models import ModelNotAvailable
-        from medtui.train.launch import LaunchError, start_run
+        from medtui.train.launch import start_run
 
         try:
             run_dir = start_run(cfg, detach=True)
-        except ConfigError as exc:
-            self.post_message(self.Failed("\n".join(exc.problems)))
-        except (LaunchError, ModelNotAvailable) as exc:
-            self.post_message(self.Failed(str(exc)))
-        except Exception as exc:  # a message, never a traceback in the UI
-            self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # the message and hint as the CLI prints them, never a traceback in the UI
+            self.post_message(self.Failed(describe_error(exc)))
         else:
             self.post_message(self.Launched(run_dir, "started"))
 
@@ -480,14 +476,12 @@ class TrainPane(Widget):
 
     @work(thread=True, exclusive=True, group="train-launch", exit_on_error=False)
     def _resume(self, run_dir: Path) -> None:
-        from medtui.train.launch import LaunchError, resume_run
+        from medtui.train.launch import resume_run
 
         try:
             plan = resume_run(run_dir, self.cfg, detach=True)
-        except LaunchError as exc:
-            self.post_message(self.Failed(str(exc)))
         except Exception as exc:
-            self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Failed(describe_error(exc)))
         else:
             for warning in plan.warnings:
                 self.app.call_from_thread(self.notify, warning, severity="warning", timeout=10)
