@@ -323,7 +323,10 @@ def _update_tail(run_dir: Path, tail: _Tail) -> None:
     if size < tail.offset:  # the log was replaced: start over rather than misread it
         tail.offset, tail.lines, tail.events, tail.event_problems = 0, 0, [], []
     if size != tail.size:
+        unreadable = _not_a_file(run_dir / ev.EVENTS_FILE)
         try:
+            if unreadable:
+                raise OSError(0, unreadable)
             with open(run_dir / ev.EVENTS_FILE, "rb") as handle:
                 handle.seek(tail.offset)
                 data = handle.read()
@@ -360,8 +363,20 @@ def config_problems(raw: Any, origin: str) -> list[str]:
     return validate(known, origin)[1]
 
 
+def _not_a_file(path: Path) -> str | None:
+    """Why a run's own file cannot be read (a FIFO would hang the listing); None when it can, or is
+    simply missing (each reader words that case itself)."""
+    from medtui.files import NO_SUCH_FILE, file_problem
+
+    problem = file_problem(path)
+    return None if problem in (None, NO_SUCH_FILE) else problem
+
+
 def _read_config(run_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
     path = run_dir / ev.CONFIG_FILE
+    unreadable = _not_a_file(path)
+    if unreadable:
+        return None, f"{path}: {unreadable}"
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -378,6 +393,9 @@ def _read_config(run_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 def _read_data(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """data.json, the run's data summary (None and no problem when it is not there)."""
+    unreadable = _not_a_file(path)
+    if unreadable:
+        return None, f"{path}: {unreadable}"
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -260,3 +260,16 @@ def test_an_interrupted_deletion_is_finished_and_look_alikes_are_kept(workspace)
     assert done.returncode == 0, done.stderr
     assert not cut_short.exists()
     assert (look_alike / "cat.jpg").exists()
+
+
+@pytest.mark.parametrize("name", [ev.CONFIG_FILE, ev.DATA_FILE, ev.EVENTS_FILE])
+def test_a_named_pipe_in_a_run_folder_makes_it_corrupt_instead_of_hanging_the_listing(workspace, name):
+    run_dir = workspace / "checkpoints" / STOPPED
+    (run_dir / name).unlink()
+    os.mkfifo(run_dir / name)  # nothing ever writes to it: a reader that opened it would block forever
+    runs = listed(workspace)
+    if name != ev.EVENTS_FILE:  # without a readable event log the folder is not taken for a run at all
+        assert runs[STOPPED]["status"] == "corrupt"
+        assert "named pipe" in runs[STOPPED]["message"]
+    assert {rid: r["status"] for rid, r in runs.items() if rid != STOPPED} == {
+        FINISHED: "finished", FAILED: "failed", DIED: "died"}

@@ -261,7 +261,7 @@ def cmd_delete(args) -> int:
     try:
         check_deletable(run_dir)  # before asking, so nobody confirms a deletion that is then refused
     except RunBusyError as exc:
-        raise UserError(str(exc), EXIT_FAILED) from None
+        raise UserError(str(exc), EXIT_FAILED, hint=exc.hint) from None
     if not args.yes:
         if not sys.stdin.isatty():
             raise UserError(f"delete run {summary.run_id}: pass --yes to delete without a terminal to confirm in")
@@ -277,7 +277,7 @@ def cmd_delete(args) -> int:
     try:
         freed = delete_run(run_dir, root)
     except RunBusyError as exc:
-        raise UserError(str(exc), EXIT_FAILED) from None
+        raise UserError(str(exc), EXIT_FAILED, hint=exc.hint) from None
     if args.json:
         _print_json({"deleted": summary.run_id, "dir": str(run_dir), "bytes": freed})
     else:

@@ -134,7 +134,7 @@ def start_command(args) -> int:
     try:
         run_dir = start_run(cfg, detach=True, num_processes=args.num_processes)
     except LaunchError as exc:
-        raise UserError(str(exc), EXIT_FAILED) from None
+        raise UserError(str(exc), EXIT_FAILED, hint=exc.hint) from None
     return _announce_then_follow(args, run_dir, f"run {run_dir.name} started in {run_dir}",
                                  f"follow it with `medtui train attach {run_dir.name}`")
 

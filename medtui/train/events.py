@@ -122,7 +122,11 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
 def read_events_from(run_dir: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Events after byte `offset`, and the offset to continue from (for tailing). Lines that are
     not events (see `parse_events`) are left out."""
+    from medtui.files import NO_SUCH_FILE, file_problem
+
     path = Path(run_dir) / EVENTS_FILE
+    if file_problem(path) not in (None, NO_SUCH_FILE):  # a FIFO in its place would block the reader
+        return [], offset
     try:
         with open(path, "rb") as handle:
             handle.seek(offset)

@@ -22,6 +22,7 @@ from textual_plotext import PlotextPlot
 
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
+from medtui.errors import describe_error
 from medtui.runs import (
     CORRUPT, Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
     format_duration, format_loss, format_metric, format_steps, runs_root,
@@ -459,7 +460,7 @@ class RunsPane(Widget):
         try:
             plan = resume_run(self.root / run_id, self.cfg, checkpoint=None, detach=True)
         except Exception as exc:  # the launcher's refusal (e.g. no checkpoint) is the user's message
-            self.app.call_from_thread(self.notify, str(exc) or type(exc).__name__, title=f"Resume {run_id}",
+            self.app.call_from_thread(self.notify, describe_error(exc), title=f"Resume {run_id}",
                                       severity="error")
             return
         for warning in plan.warnings:
