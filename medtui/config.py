@@ -60,6 +60,10 @@ QUANT_TYPES: dict[str, int] = {
     "Q6_K": 18,
 }
 
+# Experiment trackers transformers' Trainer can report to (train.report_to). Each logs offline
+# when there is no network (medtui.train.worker sets their offline modes).
+REPORT_TO = ("tensorboard", "wandb", "mlflow", "trackio")
+
 SAMPLE_TRAIN_FILES = [
     "data/medical_instruction.jsonl",
     "data/medical_alpaca.json",
@@ -132,6 +136,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "num_processes": Key(1, "int", "processes launched through accelerate (one per GPU)", minimum=1),
         "device": Key("auto", "str", "where to train", choices=("auto", "cpu", "cuda")),
         "output_dir": Key("checkpoints", "str", "folder holding one sub-folder per run"),
+        "report_to": Key([], "list[str]", "experiment trackers the trainer logs to; tensorboard writes into the run folder",
+                         item_choices=REPORT_TO),
     },
     "export": {
         "quants": Key(["Q4_K_M"], "list[str]", "quantized GGUF types to write", item_choices=tuple(QUANT_TYPES)),
@@ -151,6 +157,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "repetition_penalty": Key(1.1, "float", "penalty on repeated tokens (1 is none)", minimum=0.0, exclusive_minimum=True),
         "context_length": Key(2048, "int", "tokens of history kept; oldest turns drop first", minimum=64),
         "crisis_text": Key(DEFAULT_CRISIS_TEXT, "str", "added to refusals of self-harm requests: where to find crisis help"),
+    },
+    "eval": {
+        "max_new_tokens": Key(128, "int", "longest answer in tokens in the answers and safety suites (greedy)", minimum=1),
+        "safety_file": Key("data/redteam.jsonl", "str", "prompts of the safety suite (prompt, label harmful|benign, category)"),
+        "mcq_file": Key("data/medical_mcq.jsonl", "str", "questions of the mcq suite (question, choices, answer index)"),
     },
 }
 
