@@ -51,6 +51,15 @@ def _export_of(gguf: Path) -> tuple[Path | None, Path | None, str]:
 
 def resolve_model(cfg, spec: str) -> EvalModel:
     """One MODEL argument. Runs are found by medtui.runs.resolve_run (through the chat sources)."""
+    from medtui.chat.backends import ChatError
+
+    try:
+        return _resolve(cfg, spec)
+    except ChatError as exc:  # a MODEL that names nothing usable is a usage error here (exit 2)
+        raise ModelSpecError(exc.message, hint=exc.hint) from None
+
+
+def _resolve(cfg, spec: str) -> EvalModel:
     spec = spec.strip()
     if not spec:
         raise ModelSpecError("an empty MODEL argument; give base, RUN[:CHECKPOINT] or a .gguf file")
@@ -79,3 +88,12 @@ def resolve_models(cfg, specs: list[str]) -> list[EvalModel]:
 
 
 __all__ = ["EvalModel", "ModelSpecError", "resolve_model", "resolve_models", "FINAL"]
+
+
+def from_choice(cfg, choice: ModelChoice) -> EvalModel:
+    """A model picked from the chat sources' list (the Eval pane) as an EvalModel."""
+    if choice.kind == "base":
+        return EvalModel(choice)
+    if choice.kind == "adapter":
+        return EvalModel(choice, Path(choice.run_dir) if choice.run_dir else None)
+    return resolve_model(cfg, choice.path)

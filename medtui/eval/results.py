@@ -66,12 +66,11 @@ class EvalRecord:
         """Store the record as `<run_dir>/eval/<time>.json`, atomically; returns the file."""
         folder = Path(run_dir) / EVAL_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        target = folder / f"{stamp}.json"
-        n = 1
-        while target.exists():
-            n += 1
-            target = folder / f"{stamp}-{n}.json"
+        while True:  # UTC time to the microsecond: names sort in the order the records were written
+            now = time.time()
+            target = folder / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(now))}-{int(now % 1 * 1e6):06d}.json"
+            if not target.exists():
+                break
         tmp = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, target)
@@ -213,3 +212,41 @@ def card_section(record: EvalRecord) -> str:
             if "/" not in name:
                 lines.append(f"| {metric_label(suite, name)} | {format_value(name, value)} |")
     return "\n".join(lines)
+
+
+def run_eval_lines(run_dir: Path, indent: str = "  ") -> list[str]:
+    """`runs show`: the latest eval result of each model evaluated in this run, models as columns."""
+    records = latest(run_dir)
+    if not records:
+        return [f"{indent}none yet (`medtui eval {Path(run_dir).name}`)"]
+    report = EvalReport()
+    for record in records.values():
+        report.add(record)
+    return _columns(report, indent)
+
+
+def compare_eval_lines(a_dir: Path, b_dir: Path, indent: str = "  ") -> list[str]:
+    """`runs compare`: each run's most recently evaluated model, side by side (A, B)."""
+    report = EvalReport()
+    names = []
+    for run_dir, side in ((a_dir, "A"), (b_dir, "B")):
+        records = sorted(latest(run_dir).values(), key=lambda r: r.created)
+        if records:
+            record = records[-1]
+            report.add(EvalRecord(ModelInfo(f"{side} {record.model.label}", record.model.kind), record.metrics,
+                                  seconds=record.seconds))
+            names.append(side)
+    if not names:
+        return [f"{indent}neither run has been evaluated (`medtui eval RUN`)"]
+    return _columns(report, indent)
+
+
+def _columns(report: EvalReport, indent: str) -> list[str]:
+    rows = [(label, values) for _, label, values in metric_rows(report, details=False) if label != "seconds"]
+    headers = ["", *report.models]
+    widths = [max(len(h), *(len(r[0]) if i == 0 else len(r[1][i - 1]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [indent + "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))).rstrip()]
+    for label, values in rows:
+        cells = [label, *values]
+        lines.append(indent + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+    return lines
