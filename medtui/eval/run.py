@@ -63,6 +63,19 @@ def _held_out(cfg, models: list[EvalModel]) -> tuple[list[list[dict]], str]:
     return prepare_training_data(cfg, None).eval, "the held-out split of the current config"
 
 
+def data_file(cfg, value: str) -> Path:
+    """An [eval] file: relative to the config's folder, else the copy shipped in medtui's data/
+    folder (so the defaults work from any working folder)."""
+    path = cfg.path(value)
+    if not path.exists() and not Path(value).is_absolute():
+        import medtui
+
+        shipped = Path(medtui.__file__).resolve().parents[1] / value
+        if shipped.exists():
+            return shipped
+    return path
+
+
 def _prepare(cfg, models: list[EvalModel], suites: list[str], limit: int | None) -> SuiteInput:
     from medtui.eval.suites import check_mcq_file, interleave, load_prompts
 
@@ -74,10 +87,10 @@ def _prepare(cfg, models: list[EvalModel], suites: list[str], limit: int | None)
             raise UsageError("no held-out conversations to evaluate on",
                              hint="set [data] eval_file or eval_split, or evaluate a run")
     if "safety" in suites:
-        data.safety_file = str(cfg.path(cfg.eval.safety_file))
+        data.safety_file = str(data_file(cfg, cfg.eval.safety_file))
         data.safety_prompts = interleave(load_prompts(Path(data.safety_file)))
     if "mcq" in suites:
-        data.mcq_file = str(cfg.path(cfg.eval.mcq_file))
+        data.mcq_file = str(data_file(cfg, cfg.eval.mcq_file))
         check_mcq_file(Path(data.mcq_file))
     return data
 
