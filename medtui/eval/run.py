@@ -102,7 +102,9 @@ def _reused_fidelity(model: EvalModel, data: SuiteInput) -> dict | None:
     import json
 
     try:
-        info = json.loads((model.export_dir / "export.json").read_text(encoding="utf-8"))
+        from medtui.chat.sources import EXPORT_MANIFEST
+
+        info = json.loads((model.export_dir / EXPORT_MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     fidelity = info.get("fidelity") or {}

@@ -214,6 +214,12 @@ class EvalPane(Widget):
             self.post_message(self.Finished(None, "stopped; models already finished kept their results"))
         except MedtuiError as exc:
             self.post_message(self.Finished(None, exc.describe()))
+        except Exception as exc:  # a bug: say it in the pane rather than take the app down
+            self.post_message(self.Finished(None, f"evaluation failed: {type(exc).__name__}: {exc}"))
+
+    def on_unmount(self) -> None:
+        if self.cancel is not None:  # the app is closing: let the worker stop after its item
+            self.cancel.set()
 
     def on_eval_pane_progress(self, message: Progress) -> None:
         self.query_one("#eval-progress", ProgressBar).update(progress=message.fraction)
