@@ -321,23 +321,20 @@ def _scorer_lm(scorer, data: SuiteInput, step: Step):
 
 
 def mcq(scorer, data: SuiteInput, step: Step) -> tuple[dict, list]:
+    import functools
     import logging
-    import os
 
+    import lm_eval.api.task as lm_eval_task
     from lm_eval.evaluator import evaluate
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
-    previous = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"  # lm-eval's progress bars would draw over the CLI's and the pane's
-    try:
-        task = mcq_task(Path(data.mcq_file))
-        results = evaluate(lm=_scorer_lm(scorer, data, step), task_dict={"medtui_mcq": task},
-                           limit=data.limits.get("mcq"), bootstrap_iters=0, log_samples=True, verbosity="ERROR")
-    finally:
-        if previous is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = previous
+    # lm-eval draws a tqdm bar while it builds the requests, with no switch to turn it off; it
+    # would draw over the CLI's progress lines and into the TUI's terminal.
+    if not isinstance(lm_eval_task.tqdm, functools.partial):
+        lm_eval_task.tqdm = functools.partial(lm_eval_task.tqdm, disable=True)
+    task = mcq_task(Path(data.mcq_file))
+    results = evaluate(lm=_scorer_lm(scorer, data, step), task_dict={"medtui_mcq": task},
+                       limit=data.limits.get("mcq"), bootstrap_iters=0, log_samples=True, verbosity="ERROR")
     summary = results["results"]["medtui_mcq"]
     samples = results["samples"]["medtui_mcq"]
     metrics: dict[str, float | None] = {"acc": summary.get("acc,none"), "acc_norm": summary.get("acc_norm,none"),
