@@ -74,7 +74,9 @@ def test_ctrl_c_stops_cleanly_and_keeps_nothing_half_done(session_config, traine
     before = result_files(trained_run)
     proc = subprocess.Popen(
         [sys.executable, "-m", "medtui", "eval", trained_run.name, "--suite", "answers", "--limit", "40",
-         "--config", str(session_config)], cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+         "--config", str(session_config)], cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        # As in a terminal: a test runner started in the background hands its children SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in proc.stderr:  # wait until the model is loaded and answering
         seen.append(line)
