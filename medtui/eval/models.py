@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from medtui.chat.sources import EXPORT_MANIFEST, FINAL, ModelChoice, adapter_choice, base_choice, gguf_choice
+from medtui.chat.sources import EXPORT_MANIFEST, ModelChoice, adapter_choice, base_choice, gguf_choice
 from medtui.errors import UsageError
 from medtui.eval.results import ModelInfo
 
@@ -86,8 +86,6 @@ def resolve_models(cfg, specs: list[str]) -> list[EvalModel]:
         seen[key] = spec
     return models
 
-
-__all__ = ["EvalModel", "ModelSpecError", "resolve_model", "resolve_models", "FINAL"]
 
 
 def from_choice(cfg, choice: ModelChoice) -> EvalModel:

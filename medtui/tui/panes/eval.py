@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select
 from textual_plotext import PlotextPlot
 
 from medtui.config import Config
-from medtui.eval.results import EvalReport, format_value, metric_label, metric_rows
+from medtui.eval.results import EvalReport, metric_label, metric_rows
 from medtui.eval.suites import SUITES
 
 
@@ -277,5 +277,3 @@ class EvalPane(Widget):
         target = self.query_one("#eval-example", Static)
         target.update(self.pages[self.page] if self.pages else "No example answers in these suites.")
 
-
-__all__ = ["EvalPane", "chart_options", "example_pages", "format_value"]
