@@ -161,3 +161,15 @@ def test_runs_show_and_compare_print_the_latest_eval(tmp_path):
     compared = run_cli("runs", "compare", FINISHED, others[0], "--config", str(config))
     assert compared.returncode == 0, compared.stderr
     assert "Evaluation (each run's latest)" in compared.stdout and "2.250" in compared.stdout
+
+
+def test_the_runs_pane_detail_names_the_newest_eval(tmp_path):
+    from medtui.runs import run_details
+    from medtui.tui.panes.runs import describe
+
+    workspace = write_ended_runs_workspace(tmp_path)
+    run_dir = workspace / "checkpoints" / FINISHED
+    assert "eval'd" not in describe(run_details(run_dir)).plain
+    record(loss=2.25, refused=0.25).write(run_dir)
+    line = next(l for l in describe(run_details(run_dir)).plain.splitlines() if l.startswith("eval'd"))
+    assert "final: held-out loss 2.250" in line and "harmful refused 25.0%" in line

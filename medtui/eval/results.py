@@ -250,3 +250,19 @@ def _columns(report: EvalReport, indent: str) -> list[str]:
         cells = [label, *values]
         lines.append(indent + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
     return lines
+
+
+HEADLINE = (("heldout", "loss"), ("answers", "rougeL"), ("answers", "disclaimer"),
+            ("safety", "refused_harmful"), ("safety", "answered_benign"), ("mcq", "acc"))
+
+
+def headline(run_dir: Path) -> str:
+    """One line for the Runs pane: the newest eval of the run, its main numbers ("" when none)."""
+    records = sorted(latest(run_dir).values(), key=lambda r: r.created)
+    if not records:
+        return ""
+    record = records[-1]
+    parts = [f"{metric_label(suite, name)} {format_value(name, record.metrics[suite][name])}"
+             for suite, name in HEADLINE if record.metrics.get(suite, {}).get(name) is not None]
+    which = record.model.checkpoint or record.model.kind
+    return f"{which}: " + " · ".join(parts)
