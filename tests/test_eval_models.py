@@ -105,3 +105,22 @@ def test_tensorboard_holds_the_runs_losses(trained_run):
         assert written[step] == pytest.approx(loss, rel=1e-3)
     evaluated_at = [e["step"] for e in read_events(trained_run) if e["event"] == "eval"]
     assert evaluated_at and [s.step for s in board.Scalars("eval/loss")] == evaluated_at
+
+
+def test_base_and_the_embedded_gguf_agree_on_held_out_text(tmp_path):
+    """Without a trained run: the base through transformers and the very GGUF it was made from
+    through llama.cpp read the same held-out conversations as the same tokens, with losses close
+    (Q4_1 costs little), and no run folder is written to."""
+    from conftest import write_test_config
+    from medtui.models import embedded_gguf_path
+
+    config = write_test_config(tmp_path)
+    done = run_cli("eval", "base", str(embedded_gguf_path()), "--suite", "heldout", "--suite", "mcq",
+                   "--limit", "3", "--config", str(config), "--json", timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    base, gguf = (out["suites"]["heldout"][m] for m in out["models"])
+    assert base["tokens"] == gguf["tokens"] > 100
+    assert abs(base["loss"] - gguf["loss"]) < 0.1
+    assert out["files"] == {} and not (tmp_path / "checkpoints").exists()
+    assert [out["suites"]["mcq"][m]["questions"] for m in out["models"]] == [3, 3]
