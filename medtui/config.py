@@ -66,6 +66,9 @@ QUANT_TYPES: dict[str, int] = {
 # and the seed numpy and torch accept.
 INT32_MAX = 2**31 - 1
 UINT32_MAX = 2**32 - 1
+# Experiment trackers transformers' Trainer can report to (train.report_to). Each logs offline
+# when there is no network (medtui.train.worker sets their offline modes).
+REPORT_TO = ("tensorboard", "wandb", "mlflow", "trackio")
 
 SAMPLE_TRAIN_FILES = [
     "data/medical_instruction.jsonl",
@@ -142,6 +145,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "num_processes": Key(1, "int", "processes launched through accelerate (one per GPU)", minimum=1, maximum=1024),
         "device": Key("auto", "str", "where to train", choices=("auto", "cpu", "cuda")),
         "output_dir": Key("checkpoints", "str", "folder holding one sub-folder per run"),
+        "report_to": Key([], "list[str]", "experiment trackers the trainer logs to; tensorboard writes into the run folder",
+                         item_choices=REPORT_TO),
     },
     "export": {
         "quants": Key(["Q4_K_M"], "list[str]", "quantized GGUF types to write", item_choices=tuple(QUANT_TYPES)),
@@ -161,6 +166,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "repetition_penalty": Key(1.1, "float", "penalty on repeated tokens (1 is none)", minimum=0.0, exclusive_minimum=True, maximum=10.0),
         "context_length": Key(2048, "int", "tokens of history kept; oldest turns drop first", minimum=64, maximum=INT32_MAX),
         "crisis_text": Key(DEFAULT_CRISIS_TEXT, "str", "added to refusals of self-harm requests: where to find crisis help"),
+    },
+    "eval": {
+        "max_new_tokens": Key(128, "int", "longest answer in tokens in the answers and safety suites (greedy)", minimum=1),
+        "safety_file": Key("data/redteam.jsonl", "str", "prompts of the safety suite (prompt, label harmful|benign, category)"),
+        "mcq_file": Key("data/medical_mcq.jsonl", "str", "questions of the mcq suite (question, choices, answer index)"),
     },
 }
 

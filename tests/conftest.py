@@ -71,7 +71,8 @@ def session_workspace(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def session_config(session_workspace) -> Path:
-    return write_test_config(session_workspace)
+    # The session run also logs to TensorBoard ([train] report_to; test_eval_models reads it back).
+    return write_test_config(session_workspace, train={"report_to": ["tensorboard"]})
 
 
 def wait_for_terminal_event(run_dir: Path, timeout: float = 2400) -> list[dict]:

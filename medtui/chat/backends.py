@@ -243,6 +243,13 @@ class TransformersBackend(Backend):
             self._model = self._tokenizer = None
             self.loaded = False
 
+    @property
+    def hf_model(self) -> tuple[Any, Any]:
+        """(model, tokenizer) of the loaded model, for scoring log-likelihoods (medtui.eval)."""
+        if not self.loaded:
+            raise ChatError(f"{self.name} is not loaded")
+        return self._model, self._tokenizer
+
     def _encode(self, messages: Messages) -> Any:
         return self._tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
@@ -400,6 +407,19 @@ class GGUFBackend(Backend):
                 self._llm.close()
             self._llm = None
             self.loaded = False
+
+    def render(self, messages: Messages, add_generation_prompt: bool = True) -> str:
+        """The prompt text these messages make through the GGUF's own chat template."""
+        if not self.loaded:
+            raise ChatError(f"{self.name} is not loaded")
+        if add_generation_prompt:
+            return self._formatter(messages=messages).prompt
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        formatter = self._formatter
+        whole = Jinja2ChatFormatter(template=formatter.template, eos_token=formatter.eos_token,
+                                    bos_token=formatter.bos_token, add_generation_prompt=False)
+        return whole(messages=messages).prompt
 
     def count_tokens(self, messages: Messages) -> int:
         prompt = self._formatter(messages=messages).prompt

@@ -61,7 +61,7 @@ def config_from(args: argparse.Namespace):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from medtui.cli import chat, data, export, runs, setup, train
+    from medtui.cli import chat, data, eval, export, runs, setup, train
 
     common = config_options()
     parser = argparse.ArgumentParser(
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"medtui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (data, train, runs, export, chat, setup):
+    for module in (data, train, runs, export, chat, eval, setup):
         module.register(sub, common)
     return parser
 

@@ -141,8 +141,10 @@ def cmd_show(args) -> int:
 
     run_dir = _resolve(_root(args), args.run)
     details = run_details(run_dir)
+    from medtui.eval.results import latest, run_eval_lines
+
     if args.json:
-        _print_json(details.to_dict())
+        _print_json({**details.to_dict(), "eval": {m: r.to_dict() for m, r in latest(run_dir).items()}})
         return 0
     s = details.summary
     lines = [f"Run {s.run_id}  [{s.status}]", ""]
@@ -175,6 +177,7 @@ def cmd_show(args) -> int:
         lines.append("  none complete yet")
     if details.incomplete_checkpoints:
         lines.append("  incomplete (not usable): " + ", ".join(details.incomplete_checkpoints))
+    lines += ["", "Evaluation (latest per model)", *run_eval_lines(run_dir)]
     lines += ["", "Config" + (f"  ({details.config_problem})" if details.config_problem else "")]
     for section, keys in details.config.items():
         lines.append(f"  [{section}]")
@@ -210,14 +213,17 @@ def cmd_compare(args) -> int:
     if a_dir.resolve() == b_dir.resolve():
         raise UserError(f"both arguments name run {a_dir.name}; give two different runs")
     comparison = compare_runs(a_dir, b_dir)
+    from medtui.eval.results import compare_eval_lines, latest
+
     if args.json:
-        _print_json(comparison.to_dict())
+        _print_json({**comparison.to_dict(), "eval": {d.name: {m: r.metrics for m, r in latest(d).items()} for d in (a_dir, b_dir)}})
         return 0
     a_id, b_id = comparison.a.summary.run_id, comparison.b.summary.run_id
     out = [f"A = {a_id}", f"B = {b_id}", "", "Metrics"]
     rows = [[name, _metric(name, va), _metric(name, vb)]
             for name, va, vb in comparison.metrics]
     out.append(_table(["", "A", "B"], rows, indent="  "))
+    out += ["", "Evaluation (each run's latest)", *compare_eval_lines(a_dir, b_dir)]
     out += ["", f"Config differences ({len(comparison.config_diff)})"]
     if comparison.config_diff:
         rows = [[key, _shorten(_value(va), 40), _shorten(_value(vb), 40)] for key, va, vb in comparison.config_diff]

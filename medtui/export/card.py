@@ -152,3 +152,40 @@ def model_card(result: dict[str, Any], run_cfg, events: list[dict], files: list[
     lines += [f"| {name} | {format_bytes(size)} | `{digest}` |" for name, size, digest in files]
     lines += ["", f"Made with medtui {result.get('medtui_version', '')}.", ""]
     return "\n".join(lines)
+
+
+EVAL_HEADING = "## Evaluation"
+
+
+def add_eval_to_card(export_dir: Path, record) -> Path | None:
+    """Put an eval record (medtui.eval.results.EvalRecord) of one of this export's files into its
+    model card: a section per evaluated file under "## Evaluation", replaced when evaluated again.
+    The card is rewritten atomically; an export without a card is left alone."""
+    import os
+    import uuid
+
+    from medtui.eval.results import card_section
+
+    card = Path(export_dir) / "README.md"
+    try:
+        text = card.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    begin, end = f"<!-- medtui-eval {record.model.label} -->", f"<!-- /medtui-eval {record.model.label} -->"
+    block = f"{begin}\n{card_section(record)}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        if EVAL_HEADING not in text:
+            intro = (f"{EVAL_HEADING}\n\nMeasured by `medtui eval` after the export: held-out loss, answers "
+                     "against the held-out references, the model's own refusals with the safety screen off, "
+                     "and medical multiple-choice accuracy.\n")
+            text = text.replace("## Run it", f"{intro}\n## Run it", 1) if "## Run it" in text else text + f"\n{intro}"
+        at = text.index(EVAL_HEADING)
+        following = text.find("\n## ", at + len(EVAL_HEADING))
+        insert_at = following + 1 if following != -1 else len(text)
+        text = text[:insert_at] + block + "\n\n" + text[insert_at:]
+    tmp = card.with_name(f".{card.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, card)
+    return card

@@ -433,6 +433,33 @@ def load_model(cfg, model_path, device: str, dtype):
     return AutoModelForCausalLM.from_pretrained(str(model_path), **kwargs)
 
 
+TRACKER_DIR = "tensorboard"
+
+
+def prepare_trackers(cfg, run_dir: Path) -> list[str]:
+    """train.report_to, checked and pointed at the run folder: TensorBoard event files go to
+    <run>/tensorboard; wandb and mlflow log offline into the run folder unless the user's
+    environment already says where (WANDB_MODE, MLFLOW_TRACKING_URI); trackio logs locally
+    (its default when no Space is named)."""
+    from transformers.integrations import integration_utils as hf
+
+    wanted = list(dict.fromkeys(cfg.train.report_to))
+    available = {"tensorboard": hf.is_tensorboard_available, "wandb": hf.is_wandb_available,
+                 "mlflow": hf.is_mlflow_available, "trackio": hf.is_trackio_available}
+    missing = [name for name in wanted if not available[name]()]
+    if missing:
+        raise SetupError(f"[train] report_to names {', '.join(missing)}, which is not installed in this environment",
+                         hint=f"pip install {' '.join(missing)}, or remove it from [train] report_to")
+    if "tensorboard" in wanted:
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(run_dir) / TRACKER_DIR)
+    if "wandb" in wanted:
+        os.environ.setdefault("WANDB_MODE", "offline")
+        os.environ.setdefault("WANDB_DIR", str(run_dir))
+    if "mlflow" in wanted:
+        os.environ.setdefault("MLFLOW_TRACKING_URI", (Path(run_dir) / "mlruns").as_uri())
+    return wanted
+
+
 def build_training_args(cfg, run_dir: Path, device: str, dtype, has_eval: bool):
     import torch
     from trl import SFTConfig
@@ -479,7 +506,8 @@ def build_training_args(cfg, run_dir: Path, device: str, dtype, has_eval: bool):
         packing=t.packing,
         padding_free=t.padding_free,
         restore_callback_states_from_checkpoint=True,
-        report_to=[],
+        report_to=prepare_trackers(cfg, run_dir),
+        run_name=Path(run_dir).name,
         disable_tqdm=True,
         logging_strategy="steps",
         save_only_model=False,

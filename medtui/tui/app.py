@@ -1,4 +1,4 @@
-"""The Textual app: a header, the five panes in tabs, a footer with the bindings.
+"""The Textual app: a header, the six panes in tabs, a footer with the bindings.
 
 This module and the panes import no torch, transformers or datasets at module level: heavy work
 runs in workers inside the core modules, so the first frame appears at once.
@@ -18,6 +18,7 @@ PANES = (
     ("runs", "Runs", "f3"),
     ("export", "Export", "f4"),
     ("chat", "Chat", "f5"),
+    ("eval", "Eval", "f6"),
 )
 
 
@@ -28,6 +29,7 @@ PANE_CLASSES: dict[str, str | None] = {
     "runs": "medtui.tui.panes.runs:RunsPane",
     "export": "medtui.tui.panes.export:ExportPane",
     "chat": "medtui.tui.panes.chat:ChatPane",
+    "eval": "medtui.tui.panes.eval:EvalPane",
 }
 PENDING_ISSUE = {"train": 4, "runs": 5, "export": 5, "chat": 6}
 

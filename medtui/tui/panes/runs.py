@@ -98,6 +98,10 @@ def describe(details: RunDetails) -> Text:
                   + (f" · peak {details.peak_memory_mb:.0f} MB" if details.peak_memory_mb is not None else "")),
         ("time", format_duration(s.duration_s)),
     ]
+    from medtui.eval.results import headline
+
+    if tested := headline(s.run_dir):  # the newest `medtui eval` of this run
+        rows.append(("eval'd", tested))
     if s.message and s.status in ("failed", "stopped", CORRUPT):
         rows.append(("why", s.message))
     if details.incomplete_checkpoints:
