@@ -168,7 +168,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "crisis_text": Key(DEFAULT_CRISIS_TEXT, "str", "added to refusals of self-harm requests: where to find crisis help"),
     },
     "eval": {
-        "max_new_tokens": Key(128, "int", "longest answer in tokens in the answers and safety suites (greedy)", minimum=1),
+        "max_new_tokens": Key(128, "int", "longest answer in tokens in the answers and safety suites (greedy)", minimum=1, maximum=INT32_MAX),
         "safety_file": Key("data/redteam.jsonl", "str", "prompts of the safety suite (prompt, label harmful|benign, category)"),
         "mcq_file": Key("data/medical_mcq.jsonl", "str", "questions of the mcq suite (question, choices, answer index)"),
     },
