@@ -537,6 +537,7 @@ class TrainPane(Widget):
         runs = list_runs(self._runs_root())
         if runs:
             self.attach(runs[-1])
+            self.show_view("run")
 
     # ---- results from workers ------------------------------------------------------------
 
