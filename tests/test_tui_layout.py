@@ -169,7 +169,7 @@ def footer_problems(app, pane_name: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (130, 28)], ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("pane", [name for name, _, _ in PANES])
 async def test_every_control_and_footer_key_is_on_screen(workspace, pane, size):
     app = make_app(workspace, pane)

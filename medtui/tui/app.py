@@ -144,7 +144,7 @@ class MedTUI(App):
         from medtui.tui.keys import HelpScreen, collect
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(collect(self)))
+            self.push_screen(HelpScreen(collect(self, first=self.query_one("#panes", TabbedContent).active)))
 
     async def run_pane_action(self, name: str, action: str) -> None:
         """Bring pane `name` to the front and run one of its actions, as its key would."""

@@ -44,17 +44,21 @@ def _bindings_of(node) -> list[Binding]:
     return [b for bindings in node._bindings.key_to_bindings.values() for b in bindings]
 
 
-def collect(app) -> list[KeyAction]:
-    """The app's own keys, then each pane's, in tab order."""
-    actions = [KeyAction("", "Everywhere", keys, b.action, b.description or b.action, b.tooltip)
-               for keys, b in _group(_bindings_of(app), app.get_key_display)]
+def collect(app, first: str | None = None) -> list[KeyAction]:
+    """Each pane's keys in tab order, after the app's own; pane `first` (the one in use) leads."""
+    sections = [[KeyAction("", "Everywhere", keys, b.action, b.description or b.action, b.tooltip)
+                 for keys, b in _group(_bindings_of(app), app.get_key_display)]]
     for name, title, _key in app.PANES:
         pane = app.pane_widget(name)
         if pane is None:
             continue
-        actions += [KeyAction(name, title, keys, b.action, b.description or b.action, b.tooltip)
-                    for keys, b in _group(_bindings_of(pane), app.get_key_display)]
-    return actions
+        section = [KeyAction(name, title, keys, b.action, b.description or b.action, b.tooltip)
+                   for keys, b in _group(_bindings_of(pane), app.get_key_display)]
+        if name == first:
+            sections.insert(0, section)
+        else:
+            sections.append(section)
+    return [action for section in sections for action in section]
 
 
 def help_text(actions: list[KeyAction]) -> Text:

@@ -78,6 +78,9 @@ class ChatColumn(Vertical):
 
 
 class ChatPane(Widget):
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     ChatPane { layout: vertical; height: 1fr; }
     ChatPane #chat-bar { height: auto; padding: 0 1; }
@@ -98,6 +101,10 @@ class ChatPane(Widget):
     ChatPane #chat-input { dock: bottom; margin: 0 1; }
     /* Compact screens have one-row Selects (medtui.tui.layout.fit_controls): labels on the same row. */
     Screen.-narrow ChatPane #chat-bar Label, Screen.-short ChatPane #chat-bar Label { padding: 0 1 0 0; }
+    /* Narrow: one select per row, so a run id with its checkpoint is shown whole. */
+    Screen.-narrow ChatPane #chat-bar { layout: grid; grid-size: 2; grid-columns: 13 1fr; grid-rows: 1; height: auto; }
+    Screen.-short ChatPane #chat-bar { padding: 0 1; }
+    Screen.-narrow ChatPane #chat-bar Select { margin-right: 0; }
     """
 
     BINDINGS = [

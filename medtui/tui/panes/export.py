@@ -57,6 +57,9 @@ def _run_label(summary: RunSummary) -> str:
 class ExportPane(Widget):
     """Export a run's adapter to GGUF files and an Ollama Modelfile."""
 
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
     # Wide: run and checkpoint | types | buttons and notes, side by side. Compact (narrow or short,
     # see medtui.tui.layout; the controls are borderless there): a grid with the buttons under the
     # run and checkpoint and the types beside both, so the choices take 7 rows and every stage bar,

@@ -241,6 +241,9 @@ def _metric(name: str, value) -> str:
 class RunsPane(Widget):
     """Browse runs; the footer lists what each key does."""
 
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     RunsPane { layout: vertical; height: 1fr; }
     RunsPane #runs-table { height: auto; max-height: 11; }

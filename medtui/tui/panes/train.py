@@ -144,6 +144,9 @@ class RunView:
 class TrainPane(Widget):
     """Configure, start, stop and resume training; watch a run live."""
 
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
     # Wide and tall: the form beside the run's status, the charts and the log below. Compact (a
     # narrow or short screen, see medtui.tui.layout): one view at a time, ctrl+f between them, the
     # run view while a run is shown, so its curves get the room.
