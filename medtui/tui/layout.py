@@ -3,7 +3,11 @@ widgets that adapt inside whatever room a pane gives them.
 
 - The screen has `-narrow` (under WIDE columns) or `-wide`, and `-short` (under TALL rows) or
   `-tall`. A pane's CSS keys on them (`Screen.-narrow ExportPane #export-choose {...}`), so a new
-  pane gets them for free. A pane is *compact* on a narrow or short screen.
+  pane gets them for free. A pane is *compact* on a narrow or short screen. A pane whose
+  DEFAULT_CSS has such rules sets `SCOPED_CSS = False`: Textual otherwise prefixes the pane's type
+  to a rule that starts with `Screen`, and the rule never matches.
+- On a compact screen Textual's bordered controls (Button, Input, Select, SelectionList) switch to
+  their one-row borderless style (`fit_controls`, called by the app on every resize).
 - `ElidedLine` is one line of text whose long part (a path, a run id) is elided in the middle to
   the width it is given (medtui.runs.elide_middle), never cut at the end.
 - `ChartBox` holds plotext charts that keep a readable height; with less room than that, each
