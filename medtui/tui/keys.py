@@ -61,21 +61,34 @@ def collect(app, first: str | None = None) -> list[KeyAction]:
     return [action for section in sections for action in section]
 
 
-def help_text(actions: list[KeyAction]) -> Text:
-    """The help screen's body: a section per pane, one line per action."""
+def help_text(actions: list[KeyAction], width: int = 0) -> Text:
+    """The help screen's body: a section per pane, one entry per action; a line longer than
+    `width` continues under the description, not under the keys."""
     text = Text()
-    width = max((len(" / ".join(a.keys)) for a in actions), default=4) + 2
+    keys_width = max((len(" / ".join(a.keys)) for a in actions), default=4) + 2
+    indent = 2 + keys_width
+    room = max(width - indent, 20) if width else 10_000
     section = None
     for action in actions:
         if action.title != section:
             section = action.title
             text.append(("\n" if text else "") + (f"{section} pane" if action.pane else section) + "\n", "bold")
-        text.append(f"  {' / '.join(action.keys):<{width}}", "bold cyan")
-        text.append(action.description)
+        text.append(f"  {' / '.join(action.keys):<{keys_width}}", "bold cyan")
+        line = Text(action.description)
         if action.explanation:
-            text.append(f" — {action.explanation}", "dim")
-        text.append("\n")
+            line.append(f" — {action.explanation}", "dim")
+        for n, part in enumerate(line.wrap(_console(), room)):
+            if n:
+                text.append(" " * indent)
+            text.append_text(part)
+            text.append("\n")
     return text
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(width=10_000)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -104,6 +117,10 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()
+
+    def on_resize(self) -> None:
+        body = self.query_one("#help-body", Static)
+        body.update(help_text(self.actions, self.query_one("#help-scroll").scrollable_content_region.width))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -83,7 +83,7 @@ class DataPane(Widget):
     DataPane #data-summary { height: auto; padding: 0 1; }
     DataPane #data-status { height: 1; padding: 0 1; }
     DataPane #data-status ProgressBar { width: 40; }
-    DataPane #data-status Label { width: 1fr; color: $text-muted; }
+    DataPane #data-status Label { width: 1fr; color: $text-muted; padding-left: 1; }
     DataPane #data-problems { height: 2fr; }
     DataPane #data-record-title { height: auto; padding: 0 1; background: $boost; }
     DataPane #data-preview-scroll { height: 3fr; }
