@@ -314,3 +314,22 @@ async def test_every_pane_action_is_in_the_command_palette(workspace):
         assert app.query_one("#panes", TabbedContent).active == "runs"
         runs = app.query_one("#runs-pane")
         await until(pilot, lambda: len(runs.marked) == 1)
+
+
+async def test_the_runs_dialogs_fit_80x24(workspace):
+    """Compare (two marked runs) and the delete question keep their controls on a small screen."""
+    from medtui.tui.panes.runs import CompareScreen, ConfirmDelete
+
+    app = make_app(workspace, "runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await prepare(pilot, "runs")
+        await pilot.press("space", "down", "space", "c")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await settle(pilot)
+        assert off_screen(app) == []
+        assert app.screen.query_one("#compare-plot").region.height >= MIN_CHART_HEIGHT
+        await pilot.press("escape", "d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDelete))
+        await settle(pilot)
+        assert off_screen(app) == []
+        await pilot.press("n")
