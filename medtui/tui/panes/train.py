@@ -153,7 +153,7 @@ class TrainPane(Widget):
     DEFAULT_CSS = """
     TrainPane { height: 1fr; layout: vertical; }
     TrainPane #train-top { height: 12; }
-    TrainPane #train-form { width: 62; padding: 0 1; border-right: solid $primary-background; }
+    TrainPane #train-form { width: 62; padding: 0 1; border-right: solid $primary-background; overflow-y: auto; }
     TrainPane .train-row { height: 1; }
     TrainPane .train-label { width: 12; color: $text-muted; }
     TrainPane .train-row Input { width: 1fr; height: 1; border: none; padding: 0 1; }
