@@ -185,6 +185,8 @@ async def test_every_control_and_footer_key_is_on_screen(workspace, pane, size):
             await pilot.pause()
             assert train.view_mode == "form" and app.focused.id == "train-model"
             assert off_screen(app) == []
+            await pilot.pause(0.3)
+            assert footer_problems(app, pane) == []  # typing in a field: F12 for help instead of ?
             assert app.query_one("#train-others").region.area  # the keys that are not fields
             await pilot.press("ctrl+f")
             await pilot.pause()

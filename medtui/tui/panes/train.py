@@ -183,7 +183,7 @@ class TrainPane(Widget):
         Binding("ctrl+s", "start", "Start", tooltip="start a run with the config in the fields (checked first)"),
         Binding("ctrl+t", "stop", "Stop", tooltip="stop the running run; it saves a checkpoint first"),
         Binding("ctrl+r", "resume", "Resume", tooltip="resume a stopped, failed or died run from its last checkpoint"),
-        Binding("ctrl+l", "latest", "Latest run", tooltip="show the newest run"),
+        Binding("ctrl+l", "latest", "Latest", tooltip="show the newest run"),
         Binding("ctrl+f", "toggle_view", "Form/run",
                 tooltip="on a small terminal: switch between the config form and the run's progress and curves"),
     ]
@@ -555,6 +555,8 @@ class TrainPane(Widget):
     def _failed(self, message: Failed) -> None:
         self.busy = False
         self._say(message.text, "red")
+        if self.view_mode == "form":  # the status box is folded away on a small screen: say it in the form
+            self.query_one("#train-problems", Static).update(Text(message.text))
         self.notify(message.text.splitlines()[0], severity="error", timeout=8)
 
     @on(Stopped)
