@@ -31,7 +31,9 @@ async def until(pilot, condition, timeout: float) -> None:
         await pilot.pause(0.5)
 
 
-async def test_start_watch_and_stop_a_run_at_80x24(tmp_path, monkeypatch):
+async def test_start_watch_stop_then_export_the_run_at_80x24(tmp_path, monkeypatch):
+    """A short float32 run (4-bit is several times slower on CPU and not the subject), stopped with
+    a checkpoint after two steps, then that checkpoint exported: all by keys on an 80x24 screen."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a shared 2-core machine: one intra-op thread
     records = [{"instruction": f"Name one way to ease a sore throat, number {i}.",
                 "response": "Warm drinks and rest help; see a clinician if it lasts over a week."} for i in range(40)]
@@ -39,7 +41,8 @@ async def test_start_watch_and_stop_a_run_at_80x24(tmp_path, monkeypatch):
     config = write_test_config(tmp_path, model={"max_length": 128, "load_in_4bit": False},
                                data={"train_files": [str(tmp_path / "short.jsonl")], "eval_file": "", "eval_split": 0.0},
                                train={"max_steps": 200, "save_steps": 1000, "eval_steps": 1000,
-                                      "per_device_train_batch_size": 1})
+                                      "per_device_train_batch_size": 1},
+                               export={"quants": ["Q8_0"], "fidelity_records": 0})
     app = LayoutApp(load_config(config))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
@@ -58,21 +61,17 @@ async def test_start_watch_and_stop_a_run_at_80x24(tmp_path, monkeypatch):
         await pilot.press("ctrl+t")
         await until(pilot, lambda: pane.view.status == "stopped", 600)
         assert "stopped with a checkpoint" in str(app.query_one("#train-message").render())
-        assert (pane.view.run_dir / f"checkpoint-{pane.view.steps[-1]['step']}").is_dir()
+        run_dir = pane.view.run_dir
+        checkpoint = f"checkpoint-{pane.view.steps[-1]['step']}"
+        assert (run_dir / checkpoint).is_dir()
 
-
-async def test_export_at_80x24(session_config, trained_run, tmp_path):
-    out = tmp_path / "exports"
-    cfg = load_config(session_config, [f"export.out_dir={json.dumps(str(out))}", 'export.quants=["Q8_0"]',
-                                       "export.fidelity_records=0"])
-    app = LayoutApp(cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        # F4: the stopped run and its checkpoint are chosen already; s starts the export.
         await pilot.press("f4")
         export = app.query_one("#export-pane")
-        await until(pilot, lambda: trained_run.name in export.summaries, 60)
+        await until(pilot, lambda: run_dir.name in export.summaries, 60)
         await pilot.pause()
-        assert app.query_one("#export-run").value == trained_run.name
+        assert app.query_one("#export-run").value == run_dir.name
+        assert app.query_one("#export-checkpoint").value == checkpoint
         await pilot.press("s")
         await until(pilot, lambda: export.running, 30)
         await until(pilot, lambda: (app.query_one("#bar-merge", ProgressBar).progress or 0) > 0, 300)
@@ -81,10 +80,11 @@ async def test_export_at_80x24(session_config, trained_run, tmp_path):
         assert str(app.query_one("#export-status").render()).startswith("Done"), export.result
         assert all(app.query_one(f"#bar-{name}", ProgressBar).progress == 100 for name in STAGE_NAMES)
         table = app.query_one("#export-results", DataTable)
-        assert table.row_count == 2 and table.region.area
-        assert app.query_one("#export-command").region.area
+        assert table.row_count == 2 and table.region.area  # merged + Q8_0
         assert off_screen(app) == []
-        assert app.query_one("#export-command").region.bottom <= SIZE[1] - 1  # above the footer
+        command = app.query_one("#export-command")
+        assert command.region.area and command.region.bottom <= SIZE[1] - 1  # above the footer
+        assert "ollama create" in str(command.render())
 
 
 async def test_send_a_chat_message_at_80x24(tmp_path):
