@@ -227,14 +227,16 @@ async def test_the_layout_follows_a_resize(workspace):
         await prepare(pilot, "train")
         assert app.screen.has_class("-wide") and app.screen.has_class("-tall")
         assert app.query_one("#train-form").region.area and app.query_one("#train-status-box").region.area
+        assert not app.query_one("#export-run").compact  # a bordered select where there is room
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
         assert app.screen.has_class("-narrow") and app.screen.has_class("-short")
         assert not app.query_one("#train-form").region.area
+        assert app.query_one("#export-run").compact  # one row, borderless
         assert off_screen(app) == []
         await pilot.resize_terminal(160, 45)
         await pilot.pause(0.3)
-        assert app.query_one("#train-form").region.area
+        assert app.query_one("#train-form").region.area and not app.query_one("#export-run").compact
 
 
 async def test_long_run_ids_are_elided_in_the_middle_on_a_narrow_runs_table(workspace):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -91,7 +92,8 @@ class MedTUI(App):
         # The tabs' labels show the function keys, so the footer keeps its room for the pane's own keys.
         *(Binding(key, f"show_pane('{name}')", title, show=False, tooltip=f"show the {title} pane")
           for name, title, key in PANES),
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="list every key of every pane"),
+        Binding("question_mark", "help", "Help", key_display="?",
+                tooltip="list every key of every pane (f12 also works while typing in a field)"),
         Binding("f12", "help", "Help", tooltip="the same, also while typing in a field"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="quit (training runs go on in their own process)"),
     ]
@@ -111,12 +113,12 @@ class MedTUI(App):
                     yield _make_pane(name, self.cfg)
         yield Footer(compact=True)
 
-    def on_resize(self) -> None:
-        self._fit_controls()
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_controls(event.size)  # the event's: this runs before App's own handler updates self.size
 
-    def _fit_controls(self) -> None:
+    def _fit_controls(self, size=None) -> None:
         if self.screen_stack:
-            layout.fit_controls(self.screen_stack[0], layout.compact_size(*self.size))
+            layout.fit_controls(self.screen_stack[0], layout.compact_size(*(size or self.size)))
 
     def on_mount(self) -> None:
         self._fit_controls()
