@@ -178,6 +178,8 @@ class ExportPane(Widget):
     def on_show(self) -> None:
         if pane_is_shown(self) and (self.screen.focused is None or self not in self.screen.focused.ancestors):
             self.query_one("#export-run", Select).focus()
+        if pane_is_shown(self) and not self.running:
+            self.refresh_runs()  # a run stopped or finished in the Train pane since the last look
 
     def on_hide(self) -> None:
         if self.screen.focused is not None and self in self.screen.focused.ancestors:
