@@ -84,7 +84,11 @@ async def test_start_watch_stop_then_export_the_run_at_80x24(tmp_path, monkeypat
         assert off_screen(app) == []
         command = app.query_one("#export-command")
         assert command.region.area and command.region.bottom <= SIZE[1] - 1  # above the footer
-        assert "ollama create" in str(command.render())
+        shown = str(command.render())
+        assert command.region.height == 1 and "ollama create" in shown and shown.rstrip().endswith("Modelfile")
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == export.result["ollama_create"]  # whole, though elided on screen
 
 
 async def test_send_a_chat_message_at_80x24(tmp_path):

@@ -160,7 +160,7 @@ class ExportPane(Widget):
                     yield Static("", classes="stage-message", id=f"msg-{name}")
         yield ElidedLine(id="export-status")
         yield DataTable(id="export-results", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="export-command")
+        yield ElidedLine(id="export-command")
 
     def _info_text(self) -> str:
         records = self.cfg.export.fidelity_records
@@ -292,7 +292,7 @@ class ExportPane(Widget):
             self.query_one(f"#bar-{name}", ProgressBar).update(progress=0)
             self.query_one(f"#msg-{name}", Static).update("")
         self.query_one("#export-results", DataTable).display = False
-        self.query_one("#export-command", Static).update("")
+        self.query_one("#export-command", ElidedLine).set_parts("")
         self.query_one("#export-status", ElidedLine).set_parts(
             "Exporting ", Elide(f"{run_id}:{checkpoint}", "bold"), f" to {', '.join(quants)} …")
         self._set_running(True)
@@ -377,8 +377,9 @@ class ExportPane(Widget):
                           agreement, key=item["quant"])
         table.display = True
         self.query_one("#export-status", ElidedLine).set_parts(("Done: ", "bold green"), Elide(result["dir"]))
-        self.query_one("#export-command", Static).update(
-            Text.assemble(("Create the Ollama model (y copies): ", "bold"), result["ollama_create"]))
+        # One line: a long Modelfile path is elided in the middle on screen; y copies it whole.
+        self.query_one("#export-command", ElidedLine).set_parts(
+            ("Ollama (y copies): ", "bold"), Elide(result["ollama_create"]))
         for warning in result.get("warnings") or []:
             self.notify(warning, title="Export note", severity="warning", timeout=10)
 
