@@ -862,6 +862,20 @@ def format_bytes(size: int) -> str:
     return f"{value:.1f} TB"  # pragma: no cover
 
 
+def elide_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters, the middle replaced by "…": a path keeps its folder
+    root and file name, a run id its date and model slug (cutting the end would lose both)."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    if width == 1:
+        return "…"
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
 

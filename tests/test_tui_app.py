@@ -32,15 +32,27 @@ async def _function_keys_switch_panes(cfg):
             assert tabs.active == name
 
 
-def test_footer_lists_the_pane_keys(cfg):
-    asyncio.run(_footer_lists_the_pane_keys(cfg))
+def test_tabs_show_the_pane_keys_and_the_footer_the_rest(cfg):
+    asyncio.run(_tabs_show_the_pane_keys_and_the_footer_the_rest(cfg))
 
 
-async def _footer_lists_the_pane_keys(cfg):
+async def _tabs_show_the_pane_keys_and_the_footer_the_rest(cfg):
+    """The function keys are on the tabs, so the footer's room goes to the pane's own keys."""
+    from textual.widgets import Tab
+    from textual.widgets._footer import FooterKey
+
     app = MedTUI(cfg)
-    async with app.run_test(size=(160, 40)):
+    async with app.run_test(size=(160, 40)) as pilot:
+        for _ in range(100):  # the footer is composed after the first refresh
+            if app.screen.query(FooterKey):
+                break
+            await pilot.pause(0.1)
         shown = {binding.key for _, binding, enabled, _ in app.active_bindings.values() if enabled}
         assert {"f1", "f2", "f3", "f4", "f5", "ctrl+q"} <= shown
+        labels = [str(tab.label) for tab in app.query(Tab)]
+        assert labels == [f"{key.upper()} {title}" for _, title, key in PANES]
+        footer = {key.action for key in app.screen.query(FooterKey)}
+        assert {"open", "revalidate", "help", "quit"} <= footer  # the Data pane's keys, help, quit
 
 
 def test_a_hidden_pane_settling_late_does_not_pull_the_user_away(cfg):

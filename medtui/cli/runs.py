@@ -74,10 +74,6 @@ def _table(headers: list[str], rows: list[list[str]], indent: str = "") -> str:
     return "\n".join(lines)
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width // 2 - 1] + "…" + text[-(width - width // 2):]
-
-
 def _checkpoints_cell(summary) -> str:
     from medtui.runs import format_loss
 
@@ -102,7 +98,7 @@ def _best_cell(summary) -> str:
 
 
 def cmd_list(args) -> int:
-    from medtui.runs import data_label, format_duration, format_loss, format_steps, list_runs
+    from medtui.runs import data_label, elide_middle, format_duration, format_loss, format_steps, list_runs
 
     root = _root(args)
     summaries = list_runs(root)
@@ -114,7 +110,7 @@ def cmd_list(args) -> int:
         return 0
     rows = [
         [
-            s.run_id, s.status, _shorten(s.model, 32), _shorten(data_label(s, with_counts=False), 30),
+            s.run_id, s.status, elide_middle(s.model, 32), elide_middle(data_label(s, with_counts=False), 30),
             format_steps(s), _best_cell(s), format_loss(s.last_eval_loss), format_duration(s.duration_s),
             _checkpoints_cell(s),
         ]
@@ -206,7 +202,7 @@ def _metric(name: str, value: Any) -> str:
 
 
 def cmd_compare(args) -> int:
-    from medtui.runs import compare_runs
+    from medtui.runs import compare_runs, elide_middle
 
     root = _root(args)
     a_dir, b_dir = _resolve(root, args.run_a), _resolve(root, args.run_b)
@@ -226,7 +222,7 @@ def cmd_compare(args) -> int:
     out += ["", "Evaluation (each run's latest)", *compare_eval_lines(a_dir, b_dir)]
     out += ["", f"Config differences ({len(comparison.config_diff)})"]
     if comparison.config_diff:
-        rows = [[key, _shorten(_value(va), 40), _shorten(_value(vb), 40)] for key, va, vb in comparison.config_diff]
+        rows = [[key, elide_middle(_value(va), 40), elide_middle(_value(vb), 40)] for key, va, vb in comparison.config_diff]
         out.append(_table(["KEY", "A", "B"], rows, indent="  "))
     else:
         out.append("  none: both runs used the same config")

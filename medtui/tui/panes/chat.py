@@ -79,6 +79,9 @@ class ChatColumn(Vertical):
 
 
 class ChatPane(Widget):
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     ChatPane { layout: vertical; height: 1fr; }
     ChatPane #chat-bar { height: auto; padding: 0 1; }
@@ -97,14 +100,21 @@ class ChatPane(Widget):
     ChatPane AnswerMessage.refused { border-left: thick $warning; padding-left: 1; }
     ChatPane AnswerMessage.failed { border-left: thick $error; padding-left: 1; }
     ChatPane #chat-input { dock: bottom; margin: 0 1; }
+    /* Compact screens have one-row Selects (medtui.tui.layout.fit_controls): labels on the same row. */
+    Screen.-narrow ChatPane #chat-bar Label, Screen.-short ChatPane #chat-bar Label { padding: 0 1 0 0; }
+    /* Narrow: one select per row, so a run id with its checkpoint is shown whole. */
+    Screen.-narrow ChatPane #chat-bar { layout: grid; grid-size: 2; grid-columns: 13 1fr; grid-rows: 1; height: auto; }
+    Screen.-short ChatPane #chat-bar { padding: 0 1; }
+    Screen.-narrow ChatPane #chat-bar Select { margin-right: 0; }
     """
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop answer"),
-        Binding("ctrl+o", "load", "Load model"),
-        Binding("ctrl+l", "clear", "Clear chat"),
-        Binding("ctrl+y", "copy_last", "Copy answer"),
-        Binding("ctrl+r", "refresh_models", "Rescan models"),
+        Binding("escape", "stop", "Stop", tooltip="stop the answer being written (what was written is kept)"),
+        Binding("ctrl+o", "load", "Load", tooltip="load the chosen model(s) now rather than with the first message"),
+        Binding("ctrl+l", "clear", "Clear", tooltip="start a new conversation (the model stays loaded)"),
+        Binding("ctrl+y", "copy_last", "Copy", tooltip="copy the last answer"),
+        Binding("ctrl+r", "refresh_models", "Rescan",
+                tooltip="list the models again: base, runs' adapters and checkpoints, exports' GGUFs"),
     ]
 
     # ---- messages from workers ------------------------------------------------------------

@@ -78,26 +78,29 @@ class DataPane(Widget):
 
     DEFAULT_CSS = """
     DataPane { height: 1fr; layout: vertical; }
-    DataPane #data-bar { height: 3; }
+    DataPane #data-bar { height: auto; }
     DataPane #data-path { width: 1fr; }
     DataPane #data-open { min-width: 12; }
     DataPane #data-summary { height: auto; padding: 0 1; }
     DataPane #data-status { height: 1; padding: 0 1; }
     DataPane #data-status ProgressBar { width: 40; }
-    DataPane #data-status Label { width: 1fr; color: $text-muted; }
+    DataPane #data-status Label { width: 1fr; color: $text-muted; padding-left: 1; }
     DataPane #data-problems { height: 2fr; }
     DataPane #data-record-title { height: auto; padding: 0 1; background: $boost; }
     DataPane #data-preview-scroll { height: 3fr; }
     DataPane #data-preview { padding: 0 1; }
     """
 
+    RECORDS = Binding.Group("Record")
     BINDINGS = [
-        Binding("ctrl+o", "open", "Open"),
-        Binding("ctrl+r", "revalidate", "Revalidate"),
-        Binding("ctrl+n", "next_file", "Next file"),
+        Binding("ctrl+o", "open", "Open", tooltip="go to the path box to type a data file or hub id"),
+        Binding("ctrl+r", "revalidate", "Revalidate", tooltip="validate the file in the path box again"),
+        Binding("ctrl+n", "next_file", "Next file", tooltip="validate the config's next data file"),
         # ctrl+arrows: plain keys would be typed into the path box when it has focus
-        Binding("ctrl+up", "step_record(-1)", "Prev record"),
-        Binding("ctrl+down", "step_record(1)", "Next record"),
+        Binding("ctrl+up", "step_record(-1)", "Previous record", group=RECORDS,
+                tooltip="preview the previous record through the chat template"),
+        Binding("ctrl+down", "step_record(1)", "Next record", group=RECORDS,
+                tooltip="preview the next record through the chat template"),
     ]
 
     # Every message carries the generation of the request it answers: a worker that was superseded

@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, ProgressBar, Select, SelectionList, Static
 
+from medtui.tui.layout import Elide, ElidedLine
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.export.pipeline import STAGES
@@ -56,6 +57,13 @@ def _run_label(summary: RunSummary) -> str:
 class ExportPane(Widget):
     """Export a run's adapter to GGUF files and an Ollama Modelfile."""
 
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
+    # Wide: run and checkpoint | types | buttons and notes, side by side. Compact (narrow or short,
+    # see medtui.tui.layout; the controls are borderless there): a grid with the buttons under the
+    # run and checkpoint and the types beside both, so the choices take 7 rows and every stage bar,
+    # the result table and the command stay on an 80x24 screen.
     DEFAULT_CSS = """
     ExportPane { layout: vertical; height: 1fr; padding: 0 1; }
     ExportPane #export-choose { height: auto; }
@@ -73,15 +81,32 @@ class ExportPane(Widget):
     ExportPane .stage-name { width: 20; }
     ExportPane .stage ProgressBar { width: 44; }
     ExportPane .stage-message { width: 1fr; color: $text-muted; }
-    ExportPane #export-status { height: auto; margin-top: 1; }
+    ExportPane #export-status { margin-top: 1; }
     ExportPane #export-results { height: auto; max-height: 8; }
     ExportPane #export-command { height: auto; margin-top: 1; }
+
+    Screen.-narrow ExportPane #export-choose, Screen.-short ExportPane #export-choose {
+        layout: grid; grid-size: 2 2; grid-columns: 1fr 20; grid-rows: auto auto; grid-gutter: 0 2;
+    }
+    Screen.-narrow ExportPane #export-left, Screen.-short ExportPane #export-left { width: 1fr; }
+    Screen.-narrow ExportPane #export-middle, Screen.-short ExportPane #export-middle { width: 20; margin-left: 0; row-span: 2; }
+    Screen.-narrow ExportPane #export-right, Screen.-short ExportPane #export-right { width: 1fr; margin-left: 0; }
+    Screen.-narrow ExportPane .field-label, Screen.-short ExportPane .field-label { margin-top: 0; }
+    Screen.-narrow ExportPane #export-buttons, Screen.-short ExportPane #export-buttons { margin-top: 0; }
+    Screen.-narrow ExportPane #export-info, Screen.-short ExportPane #export-info { margin-top: 0; }
+    Screen.-narrow ExportPane #export-stages, Screen.-short ExportPane #export-stages { margin-top: 0; }
+    Screen.-narrow ExportPane .stage-name, Screen.-short ExportPane .stage-name { width: 20; }
+    Screen.-narrow ExportPane .stage ProgressBar, Screen.-short ExportPane .stage ProgressBar { width: 34; }
+    Screen.-narrow ExportPane .stage Bar, Screen.-short ExportPane .stage Bar { width: 1fr; }
+    Screen.-narrow ExportPane #export-status, Screen.-short ExportPane #export-status { margin-top: 0; }
+    Screen.-narrow ExportPane #export-results, Screen.-short ExportPane #export-results { max-height: 5; }
+    Screen.-narrow ExportPane #export-command, Screen.-short ExportPane #export-command { margin-top: 0; }
     """
     BINDINGS = [
-        Binding("s", "start", "Start export"),
-        Binding("x", "cancel", "Cancel export"),
-        Binding("y", "copy_command", "Copy ollama command"),
-        Binding("ctrl+r", "refresh_runs", "Refresh runs"),
+        Binding("s", "start", "Start", tooltip="export the chosen run and checkpoint to the ticked types"),
+        Binding("x", "cancel", "Cancel", tooltip="stop the export; the half-built folder is removed"),
+        Binding("y", "copy_command", "Copy command", tooltip="copy the `ollama create` command of the last export"),
+        Binding("ctrl+r", "refresh_runs", "Refresh", tooltip="list the runs again (a run that just finished)"),
     ]
 
     class StageProgress(Message):
@@ -120,7 +145,7 @@ class ExportPane(Widget):
                 yield Label("Checkpoint", classes="field-label")
                 yield Select([], prompt="choose a run first", id="export-checkpoint")
             with Vertical(id="export-middle"):
-                yield Label("Quantized types", classes="field-label")
+                yield Label("Types (space ticks)", classes="field-label")
                 yield SelectionList[str](*((q, q, q in chosen) for q in OFFERED_QUANTS), id="export-quants")
             with Vertical(id="export-right"):
                 with Horizontal(id="export-buttons"):
@@ -133,15 +158,15 @@ class ExportPane(Widget):
                     yield Label(title, classes="stage-name")
                     yield ProgressBar(total=100, show_eta=False, id=f"bar-{name}")
                     yield Static("", classes="stage-message", id=f"msg-{name}")
-        yield Static("", id="export-status")
+        yield ElidedLine(id="export-status")
         yield DataTable(id="export-results", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="export-command")
+        yield ElidedLine(id="export-command")
 
     def _info_text(self) -> str:
         records = self.cfg.export.fidelity_records
         fidelity = f"fidelity on {records} held-out records" if records else "no fidelity report"
         return (f"Into {self.cfg.export.out_dir}/, merging on {self.cfg.export.merge_device}, {fidelity}.\n"
-                "Space ticks a type. F16 keeps the unquantized GGUF.")
+                "F16 keeps the unquantized GGUF.")
 
     def on_mount(self) -> None:
         table = self.query_one("#export-results", DataTable)
@@ -153,6 +178,8 @@ class ExportPane(Widget):
     def on_show(self) -> None:
         if pane_is_shown(self) and (self.screen.focused is None or self not in self.screen.focused.ancestors):
             self.query_one("#export-run", Select).focus()
+        if pane_is_shown(self) and not self.running:
+            self.refresh_runs()  # a run stopped or finished in the Train pane since the last look
 
     def on_hide(self) -> None:
         if self.screen.focused is not None and self in self.screen.focused.ancestors:
@@ -265,9 +292,9 @@ class ExportPane(Widget):
             self.query_one(f"#bar-{name}", ProgressBar).update(progress=0)
             self.query_one(f"#msg-{name}", Static).update("")
         self.query_one("#export-results", DataTable).display = False
-        self.query_one("#export-command", Static).update("")
-        self.query_one("#export-status", Static).update(
-            Text.assemble("Exporting ", (f"{run_id}:{checkpoint}", "bold"), " to ", ", ".join(quants), " …"))
+        self.query_one("#export-command", ElidedLine).set_parts("")
+        self.query_one("#export-status", ElidedLine).set_parts(
+            "Exporting ", Elide(f"{run_id}:{checkpoint}", "bold"), f" to {', '.join(quants)} …")
         self._set_running(True)
         self._run_child(self.export_command(f"{run_id}:{checkpoint}", quants))
 
@@ -280,7 +307,7 @@ class ExportPane(Widget):
         if not self.running or self.process is None:
             return
         self.cancelling = True
-        self.query_one("#export-status", Static).update("Cancelling: the half-built export is being removed …")
+        self.query_one("#export-status", ElidedLine).set_parts("Cancelling: the half-built export is being removed …")
         self._stop_child()
 
     def _stop_child(self) -> None:
@@ -349,17 +376,17 @@ class ExportPane(Widget):
             table.add_row(Path(item["path"]).name, format_bytes(item["bytes"]), _number(item.get("perplexity")),
                           agreement, key=item["quant"])
         table.display = True
-        self.query_one("#export-status", Static).update(
-            Text.assemble(("Done: ", "bold green"), result["dir"]))
-        self.query_one("#export-command", Static).update(
-            Text.assemble(("Create the Ollama model (y copies): ", "bold"), result["ollama_create"]))
+        self.query_one("#export-status", ElidedLine).set_parts(("Done: ", "bold green"), Elide(result["dir"]))
+        # One line: a long Modelfile path is elided in the middle on screen; y copies it whole.
+        self.query_one("#export-command", ElidedLine).set_parts(
+            ("Ollama (y copies): ", "bold"), Elide(result["ollama_create"]))
         for warning in result.get("warnings") or []:
             self.notify(warning, title="Export note", severity="warning", timeout=10)
 
     def on_export_pane_failed(self, message: Failed) -> None:
         self._done()
         style = "yellow" if message.cancelled else "bold red"
-        self.query_one("#export-status", Static).update(Text(message.text, style=style))
+        self.query_one("#export-status", ElidedLine).set_parts((message.text, style))
         if not message.cancelled:
             self.notify(message.text, title="Export failed", severity="error", timeout=15)
 

@@ -20,11 +20,13 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
+from medtui.tui.layout import ChartBox
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
 from medtui.errors import describe_error
 from medtui.runs import (
-    CORRUPT, Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, format_bytes, format_config_value,
+    CORRUPT, Comparison, RunDetails, RunIndex, RunSummary, compare_details, counts_label, data_label, elide_middle, format_bytes,
+    format_config_value,
     format_duration, format_loss, format_metric, format_steps, runs_root,
 )
 
@@ -42,31 +44,31 @@ RUN_COLUMNS = (
     ("mark", " "), ("id", "Run"), ("status", "Status"), ("model", "Model"), ("steps", "Steps"),
     ("best", "Best eval"), ("last", "Last eval"), ("duration", "Duration"), ("ckpts", "Ckpts"),
 )
+# A narrow pane keeps what tells runs apart; the rest is in the detail view below the table.
+NARROW_COLUMNS = ("mark", "id", "status", "steps", "best", "ckpts")
+NARROW = 110  # pane columns under which the table shows NARROW_COLUMNS (see medtui.tui.layout.WIDE)
 
 
 def _status(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _row(summary: RunSummary, marked: bool) -> tuple:
+def _row(summary: RunSummary, marked: bool, columns: tuple[str, ...], id_width: int = 40) -> tuple:
     best = format_loss(summary.best_eval_loss)
     if summary.best_eval_step is not None:
         best += f" @{summary.best_eval_step}"
-    return (
-        "●" if marked else " ",
-        summary.run_id,
-        _status(summary.status),
-        _short(summary.model, 18),  # the full name is in the detail view; ids carry its slug too
-        format_steps(summary),
-        best,
-        format_loss(summary.last_eval_loss),
-        format_duration(summary.duration_s),
-        str(len(summary.checkpoints)) + (" +A" if summary.adapter else ""),
-    )
+    cells = {
+        "mark": "●" if marked else " ",
+        "id": elide_middle(summary.run_id, id_width),
+        "status": _status(summary.status),
+        "model": elide_middle(summary.model, 18),  # the full name is in the detail view; ids carry its slug too
+        "steps": format_steps(summary),
+        "best": best,
+        "last": format_loss(summary.last_eval_loss),
+        "duration": format_duration(summary.duration_s),
+        "ckpts": str(len(summary.checkpoints)) + (" +A" if summary.adapter else ""),
+    }
+    return tuple(cells[key] for key in columns)
 
 
 def _value(value) -> str:
@@ -220,7 +222,7 @@ class CompareScreen(ModalScreen[None]):
         config = self.query_one("#compare-config", DataTable)
         config.add_columns(f"Config differences ({len(self.comparison.config_diff)})", "A", "B")
         for key, va, vb in self.comparison.config_diff:
-            config.add_row(key, _short(_missing(va), 24), _short(_missing(vb), 24))
+            config.add_row(key, elide_middle(_missing(va), 24), elide_middle(_missing(vb), 24))
         if not self.comparison.config_diff:
             config.add_row("(same config)", "", "")
         draw_losses(
@@ -239,12 +241,15 @@ def _missing(value) -> str:
 
 
 def _metric(name: str, value) -> str:
-    return _short(format_metric(name, value), 36)
+    return elide_middle(format_metric(name, value), 36)
 
 
 class RunsPane(Widget):
     """Browse runs; the footer lists what each key does."""
 
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     RunsPane { layout: vertical; height: 1fr; }
     RunsPane #runs-table { height: auto; max-height: 11; }
@@ -254,14 +259,16 @@ class RunsPane(Widget):
     RunsPane #run-metrics { height: auto; padding: 0 1; }
     RunsPane #ckpt-table { height: auto; max-height: 7; margin-top: 1; }
     RunsPane #run-config { height: 1fr; padding: 0 1; margin-top: 1; border-top: solid $primary-background; }
-    RunsPane #run-plot { width: 1fr; margin-left: 1; }
+    RunsPane #run-chart { width: 1fr; height: 1fr; margin-left: 1; }
+    Screen.-short RunsPane #runs-table { max-height: 7; }
+    Screen.-short RunsPane #ckpt-table { max-height: 5; }
     """
     BINDINGS = [
-        Binding("space", "toggle_mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-        Binding("r", "resume", "Resume"),
-        Binding("d,delete", "delete", "Delete"),
-        Binding("e", "export", "Export"),
+        Binding("space", "toggle_mark", "Mark", tooltip="mark the run under the cursor (two marks: compare)"),
+        Binding("c", "compare", "Compare", tooltip="the two marked runs side by side: metrics, config, curves"),
+        Binding("r", "resume", "Resume", tooltip="resume the run from its last complete checkpoint"),
+        Binding("d,delete", "delete", "Delete", tooltip="delete the run's folder (asks first)"),
+        Binding("e", "export", "Export", tooltip="open the Export pane on the run and checkpoint under the cursors"),
     ]
 
     def __init__(self, cfg: Config, **kwargs):
@@ -276,6 +283,8 @@ class RunsPane(Widget):
         self.selected: str | None = None
         self.details: RunDetails | None = None
         self._shown_details_key = None
+        self.columns: tuple[str, ...] = tuple(key for key, _ in RUN_COLUMNS)
+        self.id_width = 40
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -286,7 +295,7 @@ class RunsPane(Widget):
                 yield DataTable(id="ckpt-table", cursor_type="row")
                 with VerticalScroll(id="run-config"):
                     yield Static("", id="run-config-text")
-            yield PlotextPlot(id="run-plot")
+            yield ChartBox([("run-plot", "loss")], id="run-chart")
 
     def on_show(self) -> None:
         # Switching to this tab leaves focus on the tab bar, where the pane's keys would not apply.
@@ -300,15 +309,35 @@ class RunsPane(Widget):
             self.screen.set_focus(None)
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        for key, label in RUN_COLUMNS:
-            table.add_column(label, key=key)
+        self._set_columns()
         ckpts = self.query_one("#ckpt-table", DataTable)
         ckpts.add_column("Checkpoint", key="name")
         ckpts.add_column("Step", key="step")
         ckpts.add_column("Eval loss", key="eval")
         self.refresh_runs()
         self.set_interval(REFRESH_SECONDS, self.refresh_runs)
+
+    def _wanted_columns(self) -> tuple[tuple[str, ...], int]:
+        """The columns that fit the pane's width, and the width a run id may take."""
+        width = self.size.width or 200
+        if width >= NARROW:
+            return tuple(key for key, _ in RUN_COLUMNS), 40
+        # mark, status, steps, best eval, checkpoints and the cells' padding take about 40 columns.
+        return NARROW_COLUMNS, max(width - 40, 16)
+
+    def _set_columns(self) -> None:
+        self.columns, self.id_width = self._wanted_columns()
+        table = self.query_one("#runs-table", DataTable)
+        table.clear(columns=True)
+        labels = dict(RUN_COLUMNS)
+        for key in self.columns:
+            table.add_column(labels[key], key=key)
+        self.order = []  # the rows are added again by the next _show_runs
+
+    def on_resize(self) -> None:
+        if self._wanted_columns() != (self.columns, self.id_width):
+            self._set_columns()
+            self._show_runs(list(self.summaries.values()), None)  # keeps the cursor on the selected run
 
     # -- loading (threads) -------------------------------------------------------------------
 
@@ -342,13 +371,13 @@ class RunsPane(Widget):
             keep = self.selected
             table.clear()
             for s in summaries:
-                table.add_row(*_row(s, s.run_id in self.marked), key=s.run_id)
+                table.add_row(*_row(s, s.run_id in self.marked, self.columns, self.id_width), key=s.run_id)
             self.order = order
             if keep in self.summaries:
                 table.move_cursor(row=order.index(keep), animate=False)
         else:
             for s in summaries:
-                for (key, _), value in zip(RUN_COLUMNS, _row(s, s.run_id in self.marked)):
+                for key, value in zip(self.columns, _row(s, s.run_id in self.marked, self.columns, self.id_width)):
                     table.update_cell(s.run_id, key, value)
         empty = self.query_one("#runs-empty", Static)
         empty.display = not summaries
@@ -384,6 +413,8 @@ class RunsPane(Widget):
             [("train", details.loss_curve, "braille"), ("eval", details.eval_curve, "•")],
             "loss",
         )
+        losses = [v for _, v in details.loss_curve]
+        self.query_one("#run-chart", ChartBox).spark("run-plot", losses, format_loss(losses[-1]) if losses else "-")
 
     @on(DataTable.RowHighlighted, "#runs-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:

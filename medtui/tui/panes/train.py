@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Log, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
+from medtui.tui.layout import ChartBox, Elide, ElidedLine, is_compact
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config, ConfigError
 from medtui.errors import describe_error
@@ -144,10 +145,16 @@ class RunView:
 class TrainPane(Widget):
     """Configure, start, stop and resume training; watch a run live."""
 
+    # Unscoped: Textual would prefix the pane's type to rules that start with `Screen.-narrow`
+    # (the breakpoint classes, medtui.tui.layout), and they would never match.
+    SCOPED_CSS = False
+    # Wide and tall: the form beside the run's status, the charts and the log below. Compact (a
+    # narrow or short screen, see medtui.tui.layout): one view at a time, ctrl+f between them, the
+    # run view while a run is shown, so its curves get the room.
     DEFAULT_CSS = """
     TrainPane { height: 1fr; layout: vertical; }
     TrainPane #train-top { height: 12; }
-    TrainPane #train-form { width: 62; padding: 0 1; border-right: solid $primary-background; }
+    TrainPane #train-form { width: 62; padding: 0 1; border-right: solid $primary-background; overflow-y: auto; }
     TrainPane .train-row { height: 1; }
     TrainPane .train-label { width: 12; color: $text-muted; }
     TrainPane .train-row Input { width: 1fr; height: 1; border: none; padding: 0 1; }
@@ -156,21 +163,30 @@ class TrainPane(Widget):
     TrainPane #train-problems { height: auto; max-height: 3; color: $error; }
     TrainPane #train-others { height: auto; color: $text-muted; }
     TrainPane #train-status-box { width: 1fr; padding: 0 1; }
-    TrainPane #train-run { height: 1; text-style: bold; }
+    TrainPane #train-run { text-style: bold; }
     TrainPane #train-progress { height: 1; }
     TrainPane #train-progress-text { height: 1; width: 1fr; }
     TrainPane #train-metrics { height: auto; }
-    TrainPane #train-message { height: auto; color: $text-muted; }
-    TrainPane #train-charts { height: 1fr; }
-    TrainPane #train-charts PlotextPlot { width: 1fr; height: 1fr; }
+    TrainPane #train-message { color: $text-muted; }
     TrainPane #train-log { height: 8; border-top: solid $primary-background; }
+
+    Screen.-narrow TrainPane #train-top, Screen.-short TrainPane #train-top { height: auto; layout: vertical; }
+    Screen.-narrow TrainPane #train-form, Screen.-short TrainPane #train-form { width: 1fr; border-right: none; }
+    Screen.-narrow TrainPane #train-status-box, Screen.-short TrainPane #train-status-box { height: auto; }
+    Screen.-narrow TrainPane #train-log, Screen.-short TrainPane #train-log { height: 4; scrollbar-size-horizontal: 0; }
+    Screen.-narrow TrainPane.-view-run #train-form, Screen.-short TrainPane.-view-run #train-form { display: none; }
+    Screen.-narrow TrainPane.-view-form #train-status-box, Screen.-short TrainPane.-view-form #train-status-box,
+    Screen.-narrow TrainPane.-view-form #train-charts, Screen.-short TrainPane.-view-form #train-charts,
+    Screen.-narrow TrainPane.-view-form #train-log, Screen.-short TrainPane.-view-form #train-log { display: none; }
     """
 
     BINDINGS = [
-        Binding("ctrl+s", "start", "Start"),
-        Binding("ctrl+t", "stop", "Stop"),
-        Binding("ctrl+r", "resume", "Resume"),
-        Binding("ctrl+l", "latest", "Latest run"),
+        Binding("ctrl+s", "start", "Start", tooltip="start a run with the config in the fields (checked first)"),
+        Binding("ctrl+t", "stop", "Stop", tooltip="stop the running run; it saves a checkpoint first"),
+        Binding("ctrl+r", "resume", "Resume", tooltip="resume a stopped, failed or died run from its last checkpoint"),
+        Binding("ctrl+l", "latest", "Latest", tooltip="show the newest run"),
+        Binding("ctrl+f", "toggle_view", "Form/run",
+                tooltip="on a small terminal: switch between the config form and the run's progress and curves"),
     ]
 
     class Launched(Message):
@@ -196,6 +212,7 @@ class TrainPane(Widget):
         self._drawn_steps = -1
         self._drawn_evals = -1
         self._since_run_check = 0.0
+        self.view_mode = "form"  # which view a compact layout shows: "form" or "run"
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -214,14 +231,12 @@ class TrainPane(Widget):
                 yield Static("", id="train-problems", markup=False)
                 yield Static(self._others_text(self.cfg), id="train-others", markup=False)
             with Vertical(id="train-status-box"):
-                yield Static("No run yet: check the fields and press ctrl+s to start.", id="train-run")
+                yield ElidedLine("No run yet: check the fields and press ctrl+s to start.", id="train-run")
                 yield ProgressBar(total=None, show_eta=False, id="train-progress")
                 yield Label("", id="train-progress-text")
                 yield Static("", id="train-metrics")
-                yield Static("", id="train-message")
-        with Horizontal(id="train-charts"):
-            yield PlotextPlot(id="train-loss-chart")
-            yield PlotextPlot(id="train-lr-chart")
+                yield ElidedLine(id="train-message")
+        yield ChartBox([("train-loss-chart", "loss"), ("train-lr-chart", "learning rate")], id="train-charts")
         yield Log(max_lines=LOG_LINES, id="train-log", auto_scroll=True)
 
     @staticmethod
@@ -238,13 +253,46 @@ class TrainPane(Widget):
     def on_show(self) -> None:
         # Other panes focus their inputs on mount, even hidden; the keys of this pane need focus here.
         if pane_is_shown(self) and not self.has_focus_within:
-            self.query_one("#train-model", Input).focus()
+            self._focus_view()
 
     def on_mount(self) -> None:
+        self._set_view("form")
         self._draw_charts()
         self.check_fields()
         self.attach(self._initial_run())
         self.set_interval(POLL_S, self._tick)
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()  # ctrl+f is offered only where the layout is compact
+
+    # ---- the two views of a compact layout ---------------------------------------------------
+
+    def _set_view(self, mode: str) -> None:
+        self.view_mode = mode
+        self.set_class(mode == "form", "-view-form")
+        self.set_class(mode == "run", "-view-run")
+
+    def _focus_view(self) -> None:
+        """Focus what the view shows: the first field, or the log (the pane's keys need focus inside)."""
+        if self.view_mode == "run" and is_compact(self):
+            self.query_one("#train-log", Log).focus()
+        else:
+            self.query_one("#train-model", Input).focus()
+
+    def show_view(self, mode: str) -> None:
+        if mode == self.view_mode:
+            return
+        self._set_view(mode)
+        if pane_is_shown(self) and is_compact(self):
+            self._focus_view()
+
+    def action_toggle_view(self) -> None:
+        self.show_view("form" if self.view_mode == "run" else "run")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "toggle_view":
+            return is_compact(self)
+        return True
 
     # ---- which run -----------------------------------------------------------------------
 
@@ -267,6 +315,7 @@ class TrainPane(Widget):
         if self.view is not None and self.view.run_dir == run_dir:
             return
         self.view = RunView(run_dir)
+        self.show_view("run")
         self._drawn_steps = self._drawn_evals = -1
         log = self.query_one("#train-log", Log)
         log.clear()
@@ -309,8 +358,7 @@ class TrainPane(Widget):
         status = view.status
         style = {"running": "bold green", "finished": "bold", "failed": "bold red", "died": "bold red",
                  "stopped": "bold yellow"}.get(status, "bold")
-        header = Text.assemble((f"{view.run_dir.name}  ", "bold"), (status, style))
-        self.query_one("#train-run", Static).update(header)
+        self.query_one("#train-run", ElidedLine).set_parts(Elide(view.run_dir.name, "bold"), "  ", (status, style))
 
         bar = self.query_one("#train-progress", ProgressBar)
         step = last.get("step", 0)
@@ -335,28 +383,29 @@ class TrainPane(Widget):
         metrics.append("   memory ", "dim").append(f"{format_number(last.get('memory_mb'), 0)} MB" if last else "-")
         metrics.append("   epoch ", "dim").append(format_number(last.get("epoch"), 3))
         self.query_one("#train-metrics", Static).update(metrics)
-        self.query_one("#train-message", Static).update(self._status_message(view))
+        self.query_one("#train-message", ElidedLine).set_parts(*self._status_message(view))
 
         if len(steps) != self._drawn_steps or len(evals) != self._drawn_evals:
             self._drawn_steps, self._drawn_evals = len(steps), len(evals)
             self._draw_charts(steps, evals)
 
-    def _status_message(self, view: RunView) -> Text:
+    def _status_message(self, view: RunView) -> tuple:
+        """The parts of the line under the metrics (a path in it is elided, not cut)."""
         status = view.status
         terminal = next((e for e in reversed(view.events) if e["event"] in ("finished", "stopped", "failed")), None)
         if status == "failed" and terminal:
-            return Text(f"failed: {terminal.get('message')}  (ctrl+r resumes from the last checkpoint)", "red")
+            return ((f"failed: {terminal.get('message')}  (ctrl+r resumes from the last checkpoint)", "red"),)
         if status == "died":
-            return Text("the worker died without a final event; ctrl+r resumes from the last complete checkpoint", "red")
+            return (("the worker died without a final event; ctrl+r resumes from the last complete checkpoint", "red"),)
         if status == "stopped" and terminal and terminal.get("checkpoint"):
-            return Text("stopped with a checkpoint; ctrl+r resumes it")
+            return ("stopped with a checkpoint; ctrl+r resumes it",)
         if status == "stopped":
-            return Text("stopped before its first step: nothing to resume; ctrl+s starts a new run")
+            return ("stopped before its first step: nothing to resume; ctrl+s starts a new run",)
         if status == "finished" and terminal:
-            return Text(f"adapter: {terminal.get('adapter')}")
+            return ("adapter: ", Elide(str(terminal.get("adapter"))))
         if status == "running":
-            return Text("running in its own process: close the TUI at will; ctrl+t stops with a checkpoint")
-        return Text("")
+            return ("running in its own process: close the TUI at will; ctrl+t stops with a checkpoint",)
+        return ("",)
 
     def _draw_charts(self, steps: list[dict] | None = None, evals: list[dict] | None = None) -> None:
         steps = steps or []
@@ -368,6 +417,8 @@ class TrainPane(Widget):
         plt.title("loss")
         xs = [e["step"] for e in steps if e.get("loss") is not None]
         ys = [e["loss"] for e in steps if e.get("loss") is not None]
+        box = self.query_one("#train-charts", ChartBox)
+        box.spark("train-loss-chart", ys, format_number(ys[-1]) if ys else "-")
         if xs:
             plt.plot(xs, ys, label="train", marker="braille")
         eval_points = [(e["step"], e["eval_loss"]) for e in evals if e.get("eval_loss") is not None]
@@ -382,6 +433,7 @@ class TrainPane(Widget):
         plt.clear_figure()
         plt.title("learning rate")
         points = [(e["step"], e["learning_rate"]) for e in steps if e.get("learning_rate") is not None]
+        box.spark("train-lr-chart", [p[1] for p in points], format_number(points[-1][1], 3) if points else "-")
         if points:
             plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille")
         plt.xlabel("step")
@@ -414,7 +466,7 @@ class TrainPane(Widget):
     # ---- actions -------------------------------------------------------------------------
 
     def _say(self, text: str, style: str = "") -> None:
-        self.query_one("#train-message", Static).update(Text(text, style))
+        self.query_one("#train-message", ElidedLine).set_parts((text, style))
 
     def action_start(self) -> None:
         if self.busy:
@@ -425,6 +477,7 @@ class TrainPane(Widget):
         new_cfg = self.check_fields()
         if new_cfg is None:
             self._say("not started: fix the marked fields first", "red")
+            self.show_view("form")
             self.notify("Fix the marked fields first.", severity="error")
             return
         self.busy = True
@@ -491,6 +544,7 @@ class TrainPane(Widget):
         runs = list_runs(self._runs_root())
         if runs:
             self.attach(runs[-1])
+            self.show_view("run")
 
     # ---- results from workers ------------------------------------------------------------
 
@@ -505,6 +559,8 @@ class TrainPane(Widget):
     def _failed(self, message: Failed) -> None:
         self.busy = False
         self._say(message.text, "red")
+        if self.view_mode == "form":  # the status box is folded away on a small screen: say it in the form
+            self.query_one("#train-problems", Static).update(Text(message.text))
         self.notify(message.text.splitlines()[0], severity="error", timeout=8)
 
     @on(Stopped)
