@@ -90,11 +90,11 @@ class EvalPane(Widget):
     EvalPane #eval-example { height: 1fr; overflow-y: auto; border: round $panel; }
     """
     BINDINGS = [
-        Binding("s", "start", "Start eval"),
-        Binding("x", "stop", "Stop eval"),
-        Binding("left_square_bracket", "example(-1)", "Prev example"),
-        Binding("right_square_bracket", "example(1)", "Next example"),
-        Binding("ctrl+r", "refresh_models", "Refresh models"),
+        Binding("s", "start", "Start", tooltip="evaluate the chosen models on the chosen suites"),
+        Binding("x", "stop", "Stop", tooltip="stop after the item in flight"),
+        Binding("left_square_bracket", "example(-1)", "Prev", tooltip="the previous example answer, side by side"),
+        Binding("right_square_bracket", "example(1)", "Next", tooltip="the next example answer, side by side"),
+        Binding("ctrl+r", "refresh_models", "Refresh", tooltip="list the runs, checkpoints and exports again"),
     ]
 
     class Progress(Message):
