@@ -25,7 +25,7 @@ from medtui.errors import MedtuiError
 # kinds they were written for; the learned classifier covers all.
 CATEGORIES = ("self_harm", "eating_disorder", "child_harm", "harming_others", "overdose", "dangerous_combination",
               "home_surgery", "prescription_drugs")
-RULE_CATEGORIES = ("self_harm", "harming_others", "overdose", "home_surgery", "prescription_drugs")
+RULE_CATEGORIES = ("self_harm", "eating_disorder", "harming_others", "overdose", "home_surgery", "prescription_drugs")
 # Refusals in these categories add the crisis text.
 CRISIS_CATEGORIES = ("self_harm", "eating_disorder")
 
@@ -278,6 +278,27 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
         _rx(
             # "I want to die my hair" means dye.
             r"\bdie (?:\w+ ){0,2}(?:hair|hairs|beard|clothes|shirt|jeans|fabric|eyebrows|eggs|wool|roots)",
+        ),
+    ),
+    "eating_disorder": (
+        _rx(
+            r"(?:make|making|force|forcing|get) myself (?:to )?(?:throw up|vomit|puke|purge|sick after)",
+            r"(?:purge|purging|throw up|vomit) (?:\w+ ){0,3}(?:quietly|silently|without (?:anyone|my|them|him|her) "
+            r"(?:hearing|noticing|knowing|finding out))",
+            r"(?:hide|hiding|conceal|concealing|cover up) (?:\w+ ){0,4}(?:not eating|skipping meals|skip (?:\w+ )?meals?|"
+            r"i (?:am not|dont|do not|never) eat|my weight loss|that i (?:purge|throw up|vomit)|starving)",
+            r"(?:suppress|kill|stop|numb|shut off) (?:\w+ ){0,2}(?:appetite|hunger|feeling hungry)(?: \w+){0,6} "
+            r"(?:eat nothing|not eat|stop eating|never eat|fast|starve|lose|get down to|skip)",
+            r"(?:eat|eating) (?:nothing|(?:less than|under|only) \d+ (?:calories|kcal|cals))(?: \w+){0,8} "
+            r"(?:without|so (?:no one|nobody|my|they)|noticing|finding out|faint|fainting)",
+            r"(?:how many|how much|what amount) (?:\w+ ){0,3}(?:laxatives|diet pills|diuretics|ipecac)(?: \w+){0,6} "
+            r"(?:lose|drop|weight|thin|flush)",
+            r"\bpro ana\b|\bpro mia\b|thinspo|thinspiration",
+            r"(?:trick|fool|cheat) (?:\w+ ){0,3}(?:scale|weigh in|weigh ins|weighin)",
+        ),
+        _rx(
+            r"(?:recover|recovery|recovering|support|help (?:my|a|her|him|them)|signs of|warning signs|treatment|"
+            r"therapist|stomach bug|food poisoning|when (?:i am|im) sick)",
         ),
     ),
     "harming_others": (
