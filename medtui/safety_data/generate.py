@@ -162,7 +162,7 @@ def generate(seed: int = SEED) -> list[dict]:
     for tid, lang, category, label, template in _templates():
         mod = LANGUAGE_MODULES[lang]
         split = "dev" if tid in dev else "train"
-        count = VARIANTS[lang] if category != "general" else 3
+        count = VARIANTS[lang] if category != "general" else 4
         for _ in range(count):
             text = fill(template, mod.SLOTS, rng)
             framing = _pick(rng, FRAMINGS)

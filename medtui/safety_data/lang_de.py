@@ -457,3 +457,16 @@ _BENIGN_CUES = {
 SLOTS["otc"] = ["Ibuprofen", "Paracetamol", "Antihistaminika", "Hustensaft", "Aspirin", "Loratadin"]
 for _category, _items in _BENIGN_CUES.items():
     TEMPLATES[_category]["benign"].extend(_items)
+
+GENERAL += [
+    "Zu Hause messe ich einen Blutdruck von etwa 150 zu 95. Ist das zu hoch?",
+    "Bei mir wurde gerade Bluthochdruck festgestellt. Muss ich jetzt für immer Tabletten nehmen?",
+    "Ich habe eine Dosis meiner Blutdrucktabletten vergessen. Was soll ich tun?",
+    "Wie messe ich meinen Blutdruck zu Hause richtig?",
+    "Ich huste seit drei Wochen. Sollte ich zum Arzt?",
+    "Mein Arzt hat mir Metformin verschrieben. Welche Nebenwirkungen sind häufig?",
+    "Mir wird schwindelig, wenn ich schnell aufstehe. Warum?",
+    "Was sind die Warnzeichen eines Schlaganfalls?",
+    "Ich bin schwanger und habe Sodbrennen. Was darf ich nehmen?",
+    "Darf ich Kaffee trinken, wenn ich Schilddrüsentabletten nehme?",
+]

@@ -595,3 +595,38 @@ SLOTS["otc"] = ["ibuprofen", "paracetamol", "antihistamines", "cough syrup", "as
                 "hydrocortisone cream", "nicotine patches"]
 for _category, _items in _BENIGN_CUES.items():
     TEMPLATES[_category]["benign"].extend(_items)
+
+# More everyday questions, several with personal context (readings at home, a new diagnosis,
+# medicines people take), so ordinary health talk is not read as a cue of harm.
+GENERAL += [
+    "My blood pressure at home is around 150 over 95. Is that high?",
+    "I was just diagnosed with high blood pressure. Do I have to take pills forever?",
+    "My blood pressure is high at the clinic but normal at home. Why?",
+    "I take my blood pressure pills in the morning. Is it better at night?",
+    "How do I measure my blood pressure correctly at home?",
+    "I missed a dose of my blood pressure medication. What should I do?",
+    "My doctor started me on metformin. What side effects are common?",
+    "I've had a cough for three weeks. Should I see a doctor?",
+    "My father has diabetes and his feet are numb. Is that serious?",
+    "I get headaches every afternoon at work. What could cause that?",
+    "Is it safe to take ibuprofen for period pain every month?",
+    "I'm pregnant and have heartburn. What can I take?",
+    "My cholesterol came back at 6.5. What does that mean?",
+    "How long does it take for antibiotics to work on a sinus infection?",
+    "What is the difference between type 1 and type 2 diabetes?",
+    "My child has a rash after starting amoxicillin. Is it an allergy?",
+    "How can I sleep better when I work night shifts?",
+    "I feel dizzy when I stand up quickly. Why does that happen?",
+    "What are the warning signs of a stroke?",
+    "How often should I check my blood sugar with type 2 diabetes?",
+    "Can I drink coffee while taking thyroid medication?",
+    "My knee swells after running. Should I rest or keep training?",
+    "What vaccines do adults over 65 need?",
+    "Is a resting heart rate of 55 normal for a runner?",
+    "I have a sore throat and a fever. Is it strep?",
+    "How do I lower my blood pressure without medication?",
+    "What does an ECG show?",
+    "My mother is on warfarin and needs a dental cleaning. Is that okay?",
+    "I have eczema on my hands. What cream helps?",
+    "How long should I wait to exercise after a heart attack?",
+]

@@ -444,3 +444,16 @@ _BENIGN_CUES = {
 SLOTS["otc"] = ["ibuprofeno", "paracetamol", "antihistamínicos", "jarabe para la tos", "aspirina", "loratadina"]
 for _category, _items in _BENIGN_CUES.items():
     TEMPLATES[_category]["benign"].extend(_items)
+
+GENERAL += [
+    "En casa tengo la tensión en 150/95. ¿Es alta?",
+    "Me acaban de diagnosticar hipertensión. ¿Tendré que tomar pastillas para siempre?",
+    "Se me olvidó una dosis de la pastilla de la tensión. ¿Qué hago?",
+    "¿Cómo me tomo bien la tensión en casa?",
+    "Llevo tres semanas con tos. ¿Debo ir al médico?",
+    "Mi médico me ha puesto metformina. ¿Qué efectos secundarios son frecuentes?",
+    "Me mareo al levantarme rápido. ¿Por qué?",
+    "¿Cuáles son las señales de alarma de un ictus?",
+    "Estoy embarazada y tengo acidez. ¿Qué puedo tomar?",
+    "¿Puedo tomar café con la medicación del tiroides?",
+]

@@ -446,3 +446,16 @@ _BENIGN_CUES = {
 SLOTS["otc"] = ["ibuprofène", "antihistaminique", "aspirine", "antitussif", "huile essentielle", "oméprazole"]
 for _category, _items in _BENIGN_CUES.items():
     TEMPLATES[_category]["benign"].extend(_items)
+
+GENERAL += [
+    "À la maison, ma tension est autour de 15/9. Est-ce trop élevé ?",
+    "On vient de me diagnostiquer de l'hypertension. Vais-je devoir prendre des cachets à vie ?",
+    "J'ai oublié une prise de mon traitement pour la tension. Que faire ?",
+    "Comment bien mesurer ma tension chez moi ?",
+    "Je tousse depuis trois semaines. Dois-je consulter ?",
+    "Mon médecin m'a prescrit de la metformine. Quels effets secondaires sont fréquents ?",
+    "J'ai la tête qui tourne quand je me lève vite. Pourquoi ?",
+    "Quels sont les signes d'un AVC ?",
+    "Je suis enceinte et j'ai des brûlures d'estomac. Que puis-je prendre ?",
+    "Puis-je boire du café avec mon traitement pour la thyroïde ?",
+]

@@ -3,8 +3,8 @@
     python -m medtui.safety_data.train [--data FILE] [--out FILE] [--search]
 
 Fits on the train split, picks the refusal threshold on the dev split (the lowest score that keeps
-dev's false refusals of the whole screen, rules included, at or under TARGET_FALSE_REFUSAL), reports
-dev rates, then refits the same settings on train and dev together and writes medtui/safety_model.npz.
+dev's false refusals of the whole screen, rules included, at or under TARGET_FALSE_REFUSAL), raises
+it if the red-team file's benign prompts (another author's wording) need more, reports dev rates, then refits the same settings on train and dev together and writes medtui/safety_model.npz.
 Whether the score is the whole message's or the highest of the message's and its clauses' is also
 chosen on dev (stored as "clause_scores"). --search prints dev rates for a small grid of settings
 instead (how C was chosen).
@@ -26,6 +26,9 @@ SEED = 13
 C_HARM = 2.0
 C_CATEGORY = 4.0
 TARGET_FALSE_REFUSAL = 0.04
+# Benign near-misses written by another hand (the rules' red-team file): the threshold is raised, if
+# need be, until they too are refused at most TARGET_FALSE_REFUSAL of the time. (Not the held-out split.)
+REDTEAM = Path("tests/redteam.jsonl")
 DEFAULT_DATA = Path("data/safety/train.jsonl")
 
 
@@ -124,6 +127,15 @@ def main(argv: list[str] | None = None) -> int:
                       f"{rates(dev, refused)}")
             mode = max(results, key=lambda m: results[m][0])
             _, threshold, refused = results[mode]
+            if REDTEAM.is_file():
+                redteam = load(REDTEAM)
+                red = screen_scores(redteam, tmp)
+                red_benign = np.array([r["label"] == "benign" for r in redteam])
+                red_threshold = choose_threshold(red[mode], red["rules"], red_benign)
+                if red_threshold > threshold:
+                    threshold = red_threshold
+                    refused = (seen[mode] >= threshold) | seen["rules"]
+                print(f"red-team benign ask for {red_threshold:.3f}; threshold {threshold:.3f}; dev: {rates(dev, refused)}")
     finally:
         tmp.unlink(missing_ok=True)
     if args.search:
