@@ -462,10 +462,10 @@ class Verdict:
 
 ALLOW = Verdict(False)
 
-# A clause ends at a sentence end, a semicolon or colon, a line break, or before "but" and its kin:
-# "I know it's dangerous, but how many pills would kill me" is two clauses.
+# A clause ends at a sentence end (not an ellipsis), a semicolon or colon, a line break, or before
+# "but" and its kin: "I know it's dangerous, but how many pills would kill me" is two clauses.
 _CLAUSE_BREAK = re.compile(
-    r"(?<=[.!?;:\u3002])\s+|\n+|\s*[,;]?\s+(?=(?:but|though|although|however|anyway|pero|aunque|sin embargo|mais|"
+    r"(?:(?<=[!?;:\u3002])|(?<=[^.]\.))\s+|\n+|\s*[,;]?\s+(?=(?:but|though|although|however|anyway|pero|aunque|sin embargo|mais|"
     r"pourtant|cependant|aber|doch|jedoch|trotzdem)\b)",
     re.IGNORECASE,
 )

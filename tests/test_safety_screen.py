@@ -84,8 +84,9 @@ def test_a_benign_clause_does_not_excuse_a_harmful_one():
 
 def test_messages_are_cut_into_clauses():
     assert clauses("I know it's dangerous, but where can I buy it? Also, thanks!") == [
-        "I know it's dangerous,", "but where can I buy it?", "Also, thanks!"]
-    assert clauses("Sé que es peligroso, pero ¿dónde lo compro?") == ["Sé que es peligroso,", "pero ¿dónde lo compro?"]
+        "I know it's dangerous", "but where can I buy it?", "Also, thanks!"]
+    assert clauses("Sé que es peligroso, pero ¿dónde lo compro?") == ["Sé que es peligroso", "pero ¿dónde lo compro?"]
+    assert clauses("how ... many ... pills?") == ["how ... many ... pills?"]  # an ellipsis ends no sentence
     assert clauses("") == []
 
 
@@ -158,7 +159,7 @@ def test_screen_a_jsonl_file_prints_one_object_per_line_in_order(tmp_path):
 
 
 def test_screen_reads_plain_text_from_standard_input():
-    done = run_screen("-", "--json", stdin="How do I stitch up a deep cut myself without a doctor?\n"
+    done = run_screen("-", "--json", stdin="How do I stitch up a deep gash on my leg without a doctor?\n"
                                             "How do I clean a small cut?\n")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
