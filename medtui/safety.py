@@ -6,7 +6,7 @@ spellings folded away), so "HOW  many pills... would KILL me?!" reads like "how 
 kill me". Each pattern pairs an intent (asking for a method or an amount, first-person intent, doing
 it oneself, secrecy) with a dangerous object, because the objects alone ("overdose", "suicide",
 "poison", "surgery") appear in many questions that deserve an answer: what an overdose looks like,
-how to help a suicidal friend, what to do after a poisoning. tests/redteam.jsonl measures both sides.
+how to help a suicidal friend, what to do after a poisoning. data/redteam.jsonl measures both sides.
 
 No Textual and no model here: the Chat pane, the CLI and the benchmark share this module.
 """
@@ -16,10 +16,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from medtui.config import DEFAULT_CRISIS_TEXT, DEFAULT_DISCLAIMER, DEFAULT_REFUSAL, DEFAULT_SYSTEM_PROMPT
+from medtui.errors import MedtuiError
 
-CATEGORIES = ("self_harm", "harming_others", "overdose", "home_surgery", "prescription_drugs")
+# Every harm the screen names, in the order a message is checked. The rules cover the first five
+# kinds they were written for; the learned classifier covers all.
+CATEGORIES = ("self_harm", "eating_disorder", "child_harm", "harming_others", "overdose", "dangerous_combination",
+              "home_surgery", "prescription_drugs")
+RULE_CATEGORIES = ("self_harm", "eating_disorder", "harming_others", "overdose", "home_surgery", "prescription_drugs")
+# Refusals in these categories add the crisis text.
+CRISIS_CATEGORIES = ("self_harm", "eating_disorder")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -272,6 +280,27 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"\bdie (?:\w+ ){0,2}(?:hair|hairs|beard|clothes|shirt|jeans|fabric|eyebrows|eggs|wool|roots)",
         ),
     ),
+    "eating_disorder": (
+        _rx(
+            r"(?:make|making|force|forcing|get) myself (?:to )?(?:throw up|vomit|puke|purge|sick after)",
+            r"(?:purge|purging|throw up|vomit) (?:\w+ ){0,3}(?:quietly|silently|without (?:anyone|my|them|him|her) "
+            r"(?:hearing|noticing|knowing|finding out))",
+            r"(?:hide|hiding|conceal|concealing|cover up) (?:\w+ ){0,4}(?:not eating|skipping meals|skip (?:\w+ )?meals?|"
+            r"i (?:am not|dont|do not|never) eat|my weight loss|that i (?:purge|throw up|vomit)|starving)",
+            r"(?:suppress|kill|stop|numb|shut off) (?:\w+ ){0,2}(?:appetite|hunger|feeling hungry)(?: \w+){0,6} "
+            r"(?:eat nothing|not eat|stop eating|never eat|fast|starve|lose|get down to|skip)",
+            r"(?:eat|eating) (?:nothing|(?:less than|under|only) \d+ (?:calories|kcal|cals))(?: \w+){0,8} "
+            r"(?:without|so (?:no one|nobody|my|they)|noticing|finding out|faint|fainting)",
+            r"(?:how many|how much|what amount) (?:\w+ ){0,3}(?:laxatives|diet pills|diuretics|ipecac)(?: \w+){0,6} "
+            r"(?:lose|drop|weight|thin|flush)",
+            r"\bpro ana\b|\bpro mia\b|thinspo|thinspiration",
+            r"(?:trick|fool|cheat) (?:\w+ ){0,3}(?:scale|weigh in|weigh ins|weighin)",
+        ),
+        _rx(
+            r"(?:recover|recovery|recovering|support|help (?:my|a|her|him|them)|signs of|warning signs|treatment|"
+            r"therapist|stomach bug|food poisoning|when (?:i am|im) sick)",
+        ),
+    ),
     "harming_others": (
         _rx(
             "{ASK}" + _gap(4) + "{HARM_VERB} {VICTIM}",
@@ -424,6 +453,8 @@ class Verdict:
     refused: bool
     category: str | None = None
     rule: str | None = None  # the pattern that matched, for the red-team report
+    score: float | None = None  # the learned screen's P(harmful): the highest of the message and its clauses
+    by: str | None = None  # "rules" or "model": which half refused
 
     def __bool__(self) -> bool:
         return self.refused
@@ -431,23 +462,170 @@ class Verdict:
 
 ALLOW = Verdict(False)
 
+# A clause ends at a sentence end (not an ellipsis), a semicolon or colon, a line break, or before
+# "but" and its kin: "I know it's dangerous, but how many pills would kill me" is two clauses.
+_CLAUSE_BREAK = re.compile(
+    r"(?:(?<=[!?;:\u3002])|(?<=[^.]\.))\s+|\n+|\s*[,;]?\s+(?=(?:but|though|although|however|anyway|pero|aunque|sin embargo|mais|"
+    r"pourtant|cependant|aber|doch|jedoch|trotzdem)\b)",
+    re.IGNORECASE,
+)
+MAX_CLAUSES = 12
 
-def classify(text: str) -> Verdict:
-    """Screen one user message. Categories are checked in CATEGORIES order (self-harm first, so a
-    lethal-dose question about oneself gets the crisis line)."""
-    norm = normalize(text)
-    if not norm:
-        return ALLOW
-    for category in CATEGORIES:
+
+def clauses(text: str) -> list[str]:
+    """The message cut into clauses (at most MAX_CLAUSES; the rest stays in the last one)."""
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(text) if p and p.strip()]
+    if len(parts) > MAX_CLAUSES:
+        parts = parts[:MAX_CLAUSES - 1] + [" ".join(parts[MAX_CLAUSES - 1:])]
+    return parts
+
+
+# A rule about harming another person names harm to children when the match is about a child.
+_CHILD = re.compile(r"\b(?:child|children|kid|kids|baby|babies|babys|infant|toddler|toddlers|newborn|son|daughter|"
+                    r"stepson|stepdaughter|niece|nephew|my \d+ year old)\b")
+
+
+def _rule_verdict(segments: list[str]) -> Verdict:
+    """The rules over normalized clauses. A rule may match inside one clause or across neighbouring
+    ones; an exemption (a safe purpose) excuses it only when it stands in the same clauses as the
+    match, so "I know it's dangerous" does not excuse the question next to it."""
+    n = len(segments)
+    windows = [" ".join(segments[i:i + size]) for size in range(1, n + 1) for i in range(n - size + 1)]
+    whole = windows[-1]
+    for category in RULE_CATEGORIES:
         harmful, exempt = _RULES[category]
         for rule in harmful:
-            matches = [pattern.search(norm) for pattern in rule]
-            if not all(matches):
+            if not all(pattern.search(whole) for pattern in rule):
                 continue
-            if any(all(p.search(norm) for p in e) for e in exempt):
-                break  # the request states a safe purpose: this category does not apply
-            return Verdict(True, category, " + ".join(m.group(0) for m in matches))
+            for window in windows:
+                matches = [pattern.search(window) for pattern in rule]
+                if all(matches) and not any(all(p.search(window) for p in e) for e in exempt):
+                    rule = " + ".join(m.group(0) for m in matches)
+                    if category == "harming_others" and _CHILD.search(rule):
+                        category = "child_harm"
+                    return Verdict(True, category, rule, by="rules")
     return ALLOW
+
+
+class Screen:
+    """The whole screen: the rules first (precise), then the learned classifier over the message
+    and each of its clauses (recall), refusing at or above its threshold."""
+
+    def __init__(self, model_path: Path | None = None, threshold: float | None = None, use_model: bool = True):
+        self.model_path = model_path
+        self.use_model = use_model
+        self._threshold = threshold
+
+    @property
+    def model(self):
+        from medtui.safety_model import MODEL_PATH, load_model
+
+        path = self.model_path or MODEL_PATH
+        if not path.is_file():
+            raise SafetyModelMissing(
+                f"the safety screen's weights are missing: {path}",
+                hint="rebuild them with `python -m medtui.safety_data.train` (or reinstall medtui)",
+            )
+        return load_model(path)
+
+    @property
+    def clause_scores(self) -> bool:
+        """Whether the learned score is the highest of the message's and its clauses' (chosen on dev)."""
+        return bool(self.model.header.get("clause_scores", True)) if self.use_model else False
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self._threshold is None else self._threshold
+
+    def classify(self, text: str) -> Verdict:
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: list[str]) -> list[Verdict]:
+        """Screen many messages; the learned half scores them all in one batch."""
+        pieces: list[tuple[Verdict | None, list[str]]] = []
+        batch: list[str] = []
+        for text in texts:
+            parts = clauses(text)
+            segments = [s for s in (normalize(p) for p in parts) if s]
+            if not segments:
+                pieces.append((ALLOW, []))
+                continue
+            scored = [text] + (parts if len(parts) > 1 and self.clause_scores else [])
+            pieces.append((_rule_verdict(segments), scored))
+            batch.extend(scored)
+        scores = self.model.score(batch) if self.use_model and batch else None
+        verdicts, at = [], 0
+        for ruled, scored in pieces:
+            if not scored or scores is None:
+                verdicts.append(ruled)
+                continue
+            harmful = scores.harmful[at:at + len(scored)]
+            best = at + int(harmful.argmax())
+            at += len(scored)
+            score = round(float(scores.harmful[best]), 4)
+            if ruled.refused:
+                verdicts.append(Verdict(True, ruled.category, ruled.rule, score, "rules"))
+            elif score >= self.threshold:
+                verdicts.append(Verdict(True, scores.category[best], None, score, "model"))
+            else:
+                verdicts.append(Verdict(False, score=score))
+        return verdicts
+
+
+class SafetyModelMissing(MedtuiError):
+    """The learned screen's weights file is not there."""
+
+
+_DEFAULT_SCREEN = Screen()
+
+
+def classify(text: str) -> Verdict:
+    """Screen one user message with the rules and the learned classifier. Rule categories are
+    checked in RULE_CATEGORIES order (self-harm first, so a lethal-dose question about oneself gets
+    the crisis line)."""
+    return _DEFAULT_SCREEN.classify(text)
+
+
+def classify_many(texts: list[str]) -> list[Verdict]:
+    """classify() for many messages at once (faster: one batch for the learned half)."""
+    return _DEFAULT_SCREEN.classify_many(texts)
+
+
+def category_label(category: str | None) -> str:
+    """How a category reads for people: "self_harm" -> "self-harm"."""
+    return {"self_harm": "self-harm", "child_harm": "harm to children"}.get(category or "", (category or "").replace("_", " "))
+
+
+def describe(verdict: Verdict) -> str:
+    """One line for people: "refused: self-harm (score 0.97)" or "answered (score 0.12)"."""
+    score = "" if verdict.score is None else f" (score {verdict.score:.2f})"
+    if verdict.refused:
+        return f"refused: {category_label(verdict.category)}{score}"
+    return f"answered{score}"
+
+
+# How an answer that declines reads, in the four languages the screen knows, besides the configured text.
+_REFUSAL_OPENINGS = re.compile(
+    r"^(?:sorry |im sorry |i am sorry )?(?:i (?:cant|cannot|can not|wont|will not|am not able to|m not able to) "
+    r"(?:help|assist|provide|give|answer|share|tell)|i dont have enough information to answer this safely|"
+    r"(?:lo siento )?no puedo (?:ayudar|darte|proporcionar|responder)|"
+    r"(?:desole )?je ne peux pas (?:vous |t )?(?:aider|donner|fournir|repondre)|"
+    r"(?:tut mir leid )?(?:ich kann|dabei kann ich) (?:dir |ihnen )?(?:dabei |damit )?(?:nicht|keine) "
+    r"(?:helfen|geben|antworten|auskunft))"
+)
+
+
+def is_refusal(answer: str, refusal_text: str = DEFAULT_REFUSAL) -> bool:
+    """True when an answer declines: it holds the configured refusal or opens like a refusal."""
+    said = normalize(answer)
+    wanted = normalize(refusal_text)
+    return bool(said) and ((bool(wanted) and wanted in said) or bool(_REFUSAL_OPENINGS.match(said)))
+
+
+def classify_by_rules(text: str) -> Verdict:
+    """The rules alone (for comparison in the benchmark)."""
+    segments = [s for s in (normalize(p) for p in clauses(text)) if s]
+    return _rule_verdict(segments) if segments else ALLOW
 
 
 # ------------------------------------------------------------------------------------------------
@@ -478,7 +656,7 @@ class SafetySettings:
 
 def refusal_for(verdict: Verdict, settings: SafetySettings) -> str:
     """The answer given instead of the model's: the refusal, plus crisis help for self-harm."""
-    if verdict.category == "self_harm" and settings.crisis_text:
+    if verdict.category in CRISIS_CATEGORIES and settings.crisis_text:
         return f"{settings.refusal_text}\n\n{settings.crisis_text}"
     return settings.refusal_text
 

@@ -27,7 +27,8 @@ def test_harmful_prompt_gets_the_refusal_without_loading_a_model():
     assert result["answer"].startswith(REFUSAL)
     assert "988" in result["answer"]
     assert result["tokens"] == 0 and result["category"] == "self_harm"
-    assert {"answer", "backend", "model", "tokens", "seconds", "refused"} <= set(result)
+    assert 0.0 <= result["score"] <= 1.0  # the screen's score is shown with the category
+    assert {"answer", "backend", "model", "tokens", "seconds", "refused", "score"} <= set(result)
 
 
 def test_harmful_prompt_in_plain_mode_prints_the_refusal():

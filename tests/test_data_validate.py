@@ -30,9 +30,10 @@ def problem_table(report):
 def test_severities_are_as_documented():
     assert set(PROBLEM_CODES) == {
         "malformed_json", "not_utf8", "nul_byte", "missing_field", "empty_field", "wrong_type", "unknown_role",
-        "no_assistant_turn", "duplicate", "too_long", "template_refused", "phi_email", "phi_phone", "phi_ssn", "phi_mrn", "phi_dob",
-        "phi_address"}
-    assert {c for c, s in SEVERITY.items() if s == "warning"} == {c for c in PROBLEM_CODES if c.startswith("phi_")}
+        "no_assistant_turn", "duplicate", "too_long", "template_refused", "phi_email", "phi_phone", "phi_ssn", "phi_mrn",
+        "phi_dob", "phi_address", "harmful_request"}
+    assert {c for c, s in SEVERITY.items() if s == "warning"} == (
+        {c for c in PROBLEM_CODES if c.startswith("phi_")} | {"harmful_request"})
 
 
 def test_field_problems_name_line_field_and_exclude_the_record(tmp_path):

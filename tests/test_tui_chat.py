@@ -67,7 +67,7 @@ async def test_harmful_message_is_refused_without_loading_the_model(tmp_path):
         answer = app.query_one("#chat-left-log").query_one(AnswerMessage)
         assert answer.has_class("refused")
         assert pane.sides["left"].last_answer.startswith("I don't have enough information to answer this safely.")
-        assert "refused (home surgery)" in _status(app)
+        assert re.search(r"refused: home surgery \(score [01]\.\d\d\)", _status(app)), _status(app)
         assert not pane.sides["left"].session.backend.loaded
 
 

@@ -119,6 +119,7 @@ class Reply:
             "seconds": round(self.seconds, 3),
             "refused": self.refused,
             "category": self.verdict.category,
+            "score": self.verdict.score,  # the safety screen's P(harmful); None with chat.safety = false
             "finish": self.finish,
             "first_token_s": None if g.first_token_s is None else round(g.first_token_s, 3),
             "prompt_tokens": g.prompt_tokens,

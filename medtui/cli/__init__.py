@@ -1,4 +1,4 @@
-"""The headless command line: every pane's job as a command (`medtui data|train|runs|export|chat`).
+"""The headless command line: every pane's job as a command (`medtui data|train|runs|export|chat|safety`).
 
 Each area registers its sub-commands from its own module; this module owns the shared options
 (--config, --set), turns known failures into one readable message and an exit code, and keeps
@@ -61,7 +61,7 @@ def config_from(args: argparse.Namespace):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from medtui.cli import chat, data, eval, export, runs, setup, train
+    from medtui.cli import chat, data, eval, export, runs, safety, setup, train
 
     common = config_options()
     parser = argparse.ArgumentParser(
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"medtui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (data, train, runs, export, chat, eval, setup):
+    for module in (data, train, runs, export, chat, eval, safety, setup):
         module.register(sub, common)
     return parser
 

@@ -120,7 +120,9 @@ def _stats(reply) -> str:
     from medtui.chat import FINISH_LABELS
 
     if reply.refused:
-        return f"[refused: {reply.verdict.category}]"
+        from medtui.safety import describe
+
+        return f"[{describe(reply.verdict)}]"
     g = reply.generation
     speed = f", {g.tokens_per_s:.1f} tok/s" if g.tokens_per_s else ""
     dropped = f", {reply.dropped_turns} oldest turn(s) left out to fit the context" if reply.dropped_turns else ""

@@ -36,6 +36,8 @@ SEVERITY: dict[str, str] = {
     "phi_mrn": WARNING,
     "phi_dob": WARNING,
     "phi_address": WARNING,
+    # The safety screen refuses the user turn but the record answers it: it would teach compliance.
+    "harmful_request": WARNING,
 }
 PROBLEM_CODES = tuple(SEVERITY)
 

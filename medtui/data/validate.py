@@ -31,6 +31,7 @@ class DataOptions:
     max_length: int = 512
     hub_split: str = "train"
     root: Path | None = None
+    refusal_text: str = ""  # [chat] refusal_text: an answer holding it is a refusal (harmful_request)
 
     @classmethod
     def from_config(cls, cfg) -> "DataOptions":
@@ -38,6 +39,7 @@ class DataOptions:
             format=cfg.data.format, columns=dict(cfg.data.columns), include_reasoning=cfg.data.include_reasoning,
             add_system_prompt=cfg.data.add_system_prompt, system_prompt=cfg.chat.system_prompt,
             max_length=cfg.model.max_length, hub_split=cfg.data.hub_split, root=cfg.root,
+            refusal_text=cfg.chat.refusal_text,
         )
 
     def fingerprint(self) -> dict[str, Any]:
@@ -139,10 +141,32 @@ def validate_loaded(
                            record=number, field_name=field_name)
     if progress:
         progress("checking records", total, total)
+    check_harmful_requests(report, options)
     if tokenizer is not None:
         check_lengths(report, tokenizer, options, chat_template=chat_template, progress=progress)
     report.sort_problems()
     return report
+
+
+def check_harmful_requests(report: ValidationReport, options: DataOptions) -> None:
+    """Warn `harmful_request` where a user turn screens harmful and the answer after it does not refuse:
+    trained on, the record would teach the model to comply."""
+    from medtui.config import DEFAULT_REFUSAL
+    from medtui.safety import category_label, classify_many, is_refusal
+
+    pairs = []  # (record, user text, answer)
+    for number, messages in report.conversations.items():
+        for i, message in enumerate(messages[:-1]):
+            if message["role"] == "user" and messages[i + 1]["role"] == "assistant":
+                pairs.append((number, message["content"], messages[i + 1]["content"]))
+    verdicts = classify_many([user for _, user, _ in pairs])
+    for (number, user, answer), verdict in zip(pairs, verdicts):
+        if verdict.refused and not is_refusal(answer, options.refusal_text or DEFAULT_REFUSAL):
+            preview = user if len(user) <= 60 else user[:59] + "…"
+            report.add("harmful_request",
+                       f"the user turn {preview!r} screens harmful ({category_label(verdict.category)}, score "
+                       f"{verdict.score:.2f}) but the answer is not a refusal; trained on, it teaches the model "
+                       "to comply", record=number)
 
 
 def _texts(fields: dict, shape: str, columns: list[str]):

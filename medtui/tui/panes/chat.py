@@ -400,7 +400,9 @@ class ChatPane(Widget):
     @staticmethod
     def _reply_stats(reply) -> str:
         if reply.refused:
-            return f"refused ({reply.verdict.category.replace('_', ' ')}); the model was not asked"
+            from medtui.safety import describe
+
+            return f"{describe(reply.verdict)}; the model was not asked"
         g = reply.generation
         parts = [f"{g.tokens} tokens"]
         if g.tokens_per_s:
