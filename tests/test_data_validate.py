@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from medtui.config import SAMPLE_TRAIN_FILES
+
 from medtui.config import load_config
 from medtui.data import (
     PROBLEM_CODES, SEVERITY, DataError, DataOptions, prepare_training_data, validate_file,
@@ -15,7 +17,8 @@ from medtui.data import (
 from medtui.data.phi import find_phi
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_FILES = sorted((ROOT / "data").glob("medical_*.*"))
+# The training sample files and the held-out file (data/ also holds the eval suites' MCQ and red-team sets).
+SAMPLE_FILES = [ROOT / name for name in SAMPLE_TRAIN_FILES] + [ROOT / "data" / "medical_eval.jsonl"]
 
 
 def write_jsonl(path, records):
