@@ -152,16 +152,34 @@ def test_the_python_mirror_agrees_with_go(go_renderer, embedded_tokenizer):
 
 
 # ---------------------------------------------------------------------------------------------
-# The seeds' models and today's favourites, with their real chat templates (tests/fixtures/
-# chat_templates.json: as they ship in the models' GGUFs, and llama.cpp's models/templates).
+# The seeds' models and today's favourites, with their real chat templates: the seeds' as they ship
+# in the models' GGUFs (tests/fixtures/chat_templates.json), the others from llama.cpp's
+# models/templates/ (kept by set-up beside the converter).
 
-FAMILY_TEMPLATES = json.loads((Path(__file__).parent / "fixtures" / "chat_templates.json").read_text())["templates"]
+# llama.cpp template file, BOS and EOS as the model's tokenizer has them.
+LLAMA_CPP_TEMPLATES = {
+    "llama-3.1": ("meta-llama-Llama-3.1-8B-Instruct", "<|begin_of_text|>", "<|eot_id|>"),
+    "gemma-2": ("google-gemma-2-2b-it", "<bos>", "<eos>"),
+    "qwen2.5": ("Qwen-Qwen2.5-7B-Instruct", None, "<|im_end|>"),
+    "phi-3.5-mini": ("microsoft-Phi-3.5-mini-instruct", "<s>", "<|endoftext|>"),
+    "qwen3": ("Qwen-Qwen3-0.6B", None, "<|im_end|>"),
+}
+
+
+def family_template(name: str) -> dict:
+    if name in LLAMA_CPP_TEMPLATES:
+        from medtui.llamacpp import llama_cpp_models_dir
+
+        file, bos, eos = LLAMA_CPP_TEMPLATES[name]
+        text = (llama_cpp_models_dir() / "templates" / f"{file}.jinja").read_text(encoding="utf-8")
+        return {"chat_template": text, "bos_token": bos, "eos_token": eos}
+    return json.loads((Path(__file__).parent / "fixtures" / "chat_templates.json").read_text())["templates"][name]
 
 
 def family_tokenizer(base, name: str):
     """The embedded tokenizer carrying a family's chat template, BOS and EOS (the BOS added in front
     by the tokenizer itself where the family's tokenizer does so: SentencePiece Llama, Phi-3, Gemma)."""
-    spec = FAMILY_TEMPLATES[name]
+    spec = family_template(name)
     tokenizer = copy.deepcopy(base)
     tokenizer.add_special_tokens({k: spec[k] for k in ("bos_token", "eos_token") if spec[k]})
     if spec["bos_token"]:
@@ -172,9 +190,8 @@ def family_tokenizer(base, name: str):
 
 # family -> how its template places a system prompt
 FAMILIES = {
-    "phi-4-mini": "block", "phi-3-mini": "block", "phi-3.5-mini": "block", "llama-2-chat": "fold",
-    "mistral-7b-instruct-v0.3": "fold", "zephyr": "block", "smollm2": "block", "llama-3.1": "block",
-    "gemma-2": "fold", "qwen2.5": "block",
+    "phi-4-mini": "block", "phi-3.5-mini": "block", "llama2-chat": "fold", "mistral-7b-instruct-v0.3": "fold",
+    "zephyr": "block", "llama-3.1": "block", "gemma-2": "fold", "qwen2.5": "block",
 }
 
 
@@ -187,7 +204,7 @@ def test_each_familys_own_template_renders_exactly_in_go(go_renderer, embedded_t
     assert derived.fmt.system_style == FAMILIES[name]
     assert assert_go_matches_jinja(go_renderer, tokenizer, derived.text, derived.fmt) == 6
     # No doubled BOS: llama.cpp adds the BOS itself, so the prompt Ollama sends must not start with it.
-    bos = FAMILY_TEMPLATES[name]["bos_token"]
+    bos = family_template(name)["bos_token"]
     prompts = go_render(go_renderer, [{"template": derived.text, "messages": msgs, "system": ""}
                                       for _, msgs in CHECK_CONVERSATIONS])
     for answer in prompts:
@@ -197,7 +214,7 @@ def test_each_familys_own_template_renders_exactly_in_go(go_renderer, embedded_t
 def test_phi_prompts_never_carry_the_end_of_sequence_a_finished_conversation_gets(go_renderer, embedded_tokenizer):
     """Phi-3/Phi-4-mini close a finished conversation with <|endoftext|>; a prompt for an answer ends
     with the generation prompt instead, and every earlier turn stays as the model's template writes it."""
-    for name in ("phi-4-mini", "phi-3-mini", "phi-3.5-mini"):
+    for name in ("phi-4-mini", "phi-3.5-mini"):
         tokenizer = family_tokenizer(embedded_tokenizer, name)
         derived = ollama_template_for(tokenizer)
         assert derived.fmt.closing == "<|endoftext|>"
@@ -210,7 +227,7 @@ def test_phi_prompts_never_carry_the_end_of_sequence_a_finished_conversation_get
 
 def test_llama2_folds_the_system_prompt_into_the_first_inst_and_writes_bos_only_for_later_turns(
         go_renderer, embedded_tokenizer):
-    tokenizer = family_tokenizer(embedded_tokenizer, "llama-2-chat")
+    tokenizer = family_tokenizer(embedded_tokenizer, "llama2-chat")
     derived = ollama_template_for(tokenizer)
     messages = CHECK_CONVERSATIONS[3][1]
     prompt = go_render(go_renderer, [{"template": derived.text, "messages": messages, "system": ""}])[0]["prompt"]
