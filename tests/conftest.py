@@ -104,3 +104,19 @@ def exported_run(session_config, trained_run) -> dict:
                    "--quant", "Q4_K_M", "--quant", "Q8_0", "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def family_model():
+    """`family_model(name) -> Path`: the tiny random-weight model of a family (tests/families.py),
+    built once and kept in medtui's cache for later sessions."""
+    from families import cached_family
+
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            built[name] = cached_family(name)
+        return built[name]
+
+    return get
