@@ -109,11 +109,30 @@ def has_system_role(render: Renderer) -> bool:
     return rendered is not None and _S1 in rendered
 
 
+def system_folder(render: Renderer) -> Callable[[list[Message]], list[Message]]:
+    """What a conversation goes through before `render`: fold_system_prompt when the template has no
+    system role, else nothing."""
+    return (lambda messages: messages) if has_system_role(render) else fold_system_prompt
+
+
+def with_one_bos(ids: list[int], bos_id: int | None, adds_bos: bool) -> list[int]:
+    """Prompt token ids as llama.cpp and Ollama feed them: one BOS in front when the tokenizer adds
+    one (a BOS the template writes itself is not doubled), none added when it does not."""
+    ids = list(ids)
+    if bos_id is None or bos_id < 0:
+        return ids
+    while len(ids) >= 2 and ids[0] == bos_id and ids[1] == bos_id:
+        ids.pop(0)
+    if adds_bos and (not ids or ids[0] != bos_id):
+        ids.insert(0, bos_id)
+    return ids
+
+
 def conversation_renderer(tokenizer) -> Renderer:
     """The tokenizer's chat template as training, chat and export use it: with the system prompt
     folded into the first user turn when the template has no system role."""
     render = jinja_renderer(tokenizer)
-    return render if has_system_role(render) else folding_renderer(render, fold_system_prompt)
+    return folding_renderer(render, system_folder(render))
 
 
 def folding_renderer(render: Renderer, fold: Callable[[list[Message]], list[Message]]) -> Renderer:
