@@ -266,3 +266,23 @@ def test_a_template_that_rewrites_earlier_answers_gets_a_template_that_says_it_i
     prompt = go_render(go_renderer, [{"template": derived.text, "messages": messages, "system": ""}])[0]["prompt"]
     assert "Orthostatic" in prompt  # Go keeps the past reasoning ...
     assert "Orthostatic" not in tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+@pytest.mark.parametrize("name", ["qwen3", "mistral-7b-instruct-v0.3"])
+def test_the_model_card_says_plainly_what_the_template_does_and_does_not(embedded_tokenizer, tmp_path, name):
+    """Qwen3's TEMPLATE is not exact (past answers keep their <think>): the card says so, not 'checked'.
+    Mistral has no system role: the card says where the system prompt goes, for llama.cpp users too."""
+    from medtui.config import load_config
+    from medtui.export.card import model_card
+
+    derived = ollama_template_for(family_tokenizer(embedded_tokenizer, name))
+    result = {"ollama_name": "m", "base_model": name, "run_id": "r", "checkpoint": "final", "dir": str(tmp_path),
+              "gguf": [{"path": str(tmp_path / "m-Q8_0.gguf"), "bytes": 1, "quant": "Q8_0"}],
+              "template": derived.to_dict(), "warnings": []}
+    (tmp_path / "medtui.toml").write_text("")
+    card = model_card(result, load_config(tmp_path / "medtui.toml"), [], [], "For education only.")
+    if name == "qwen3":
+        assert "NOT in every case" in card and "<think>" in card and "(checked when it was written)" not in card
+    else:
+        assert "(checked when it was written)" in card
+        assert "has no system role: the system prompt goes in front of the first user message" in card
