@@ -116,7 +116,7 @@ def _summary(report, cfg, length_checked: bool) -> str:
 
 
 def preview_command(args) -> int:
-    from medtui.data import loss_template, render_preview, with_system_prompt
+    from medtui.data import render_preview, with_system_prompt
     from medtui.data.validate import DataOptions
 
     cfg = config_from(args)
@@ -131,7 +131,7 @@ def preview_command(args) -> int:
         raise UserError("\n".join(lines), EXIT_FAILED)
     tokenizer = _tokenizer(cfg)
     conversation = with_system_prompt(conversation, DataOptions.from_config(cfg))
-    preview = render_preview(tokenizer, conversation, loss_template(tokenizer),
+    preview = render_preview(tokenizer, conversation,
                              assistant_only_loss=cfg.train.assistant_only_loss, max_length=cfg.model.max_length)
     line = report.lines.get(args.record)
     if args.json:
@@ -153,6 +153,8 @@ def preview_command(args) -> int:
         else:
             out.append(f"[loss]{text}[/loss]")
     print("".join(out).rstrip("\n"))
+    for note in preview.notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in preview.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:

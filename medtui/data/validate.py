@@ -82,7 +82,6 @@ def validate_loaded(
     loaded: LoadedFile,
     options: DataOptions,
     tokenizer=None,
-    chat_template: str | None = None,
     seen: dict[str, SeenRecord] | None = None,
     progress: Progress | None = None,
 ) -> ValidationReport:
@@ -134,7 +133,7 @@ def validate_loaded(
     if progress:
         progress("checking records", total, total)
     if tokenizer is not None:
-        check_lengths(report, tokenizer, options, chat_template=chat_template, progress=progress)
+        check_lengths(report, tokenizer, options, progress=progress)
     report.sort_problems()
     return report
 
@@ -159,14 +158,14 @@ def _bad_bytes_field(fields: dict, shape: str, columns: list[str]) -> str | None
     return None
 
 
-def check_lengths(report: ValidationReport, tokenizer, options: DataOptions, chat_template: str | None = None,
+def check_lengths(report: ValidationReport, tokenizer, options: DataOptions,
                   progress: Progress | None = None) -> None:
     """Exclude records longer than max_length in the model's own tokens, chat template included."""
     from medtui.data.templates import count_tokens
 
     numbers = [n for n in sorted(report.conversations) if n not in report.excluded]
     conversations = [with_system_prompt(report.conversations[n], options) for n in numbers]
-    lengths = count_tokens(tokenizer, conversations, chat_template=chat_template, progress=progress)
+    lengths = count_tokens(tokenizer, conversations, progress=progress)
     for number, length in zip(numbers, lengths):
         if length > options.max_length:
             report.add("too_long", f"{length} tokens with the chat template, over [model] max_length {options.max_length}",
@@ -177,7 +176,6 @@ def validate_file(
     source: str,
     options: DataOptions,
     tokenizer=None,
-    chat_template: str | None = None,
     seen: dict[str, SeenRecord] | None = None,
     progress: Progress | None = None,
 ) -> ValidationReport:
@@ -185,6 +183,6 @@ def validate_file(
     if progress:
         progress("reading", 0, 1)
     loaded = load_source(source, options.root, options.hub_split)
-    report = validate_loaded(loaded, options, tokenizer=tokenizer, chat_template=chat_template, seen=seen, progress=progress)
+    report = validate_loaded(loaded, options, tokenizer=tokenizer, seen=seen, progress=progress)
     report.sha256 = loaded.sha256
     return report

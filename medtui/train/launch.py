@@ -217,6 +217,7 @@ def create_run(cfg: Config) -> Path:
             "counts": prepared.counts,
             "train_files": resolved.train_files,
             "eval_file": resolved.data.eval_file,
+            "notes": prepared.notes,
         }
         (tmp / DATA_FILE).write_text(json.dumps(data_info, indent=2), encoding="utf-8")
         snapshot = tmp / DATASET_DIR

@@ -1,0 +1,139 @@
+"""The family matrix: a tiny random-weight model of each family medtui supports (tests/families.py),
+with the family's real vocabulary and chat template, taken through medtui as a user would."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from families import FAMILIES
+
+ALL = sorted(FAMILIES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL)
+def test_family_model_loads_as_a_medtui_model(family_model, name):
+    from transformers import AutoConfig
+
+    from medtui.models import end_of_turn_tokens, load_tokenizer, resolve_model
+
+    family = FAMILIES[name]
+    folder = family_model(name)
+    tokenizer = load_tokenizer(resolve_model(str(folder)))
+    config = AutoConfig.from_pretrained(str(folder))
+    assert config.model_type == family.arch and config.hidden_size == 64 and config.num_hidden_layers == 2
+    assert config.vocab_size == len(tokenizer)
+    # The family's end-of-turn token is one token of the vocabulary, and medtui stops on it.
+    assert family.end_of_turn in tokenizer.get_vocab()
+    assert family.end_of_turn in end_of_turn_tokens(tokenizer)
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}], tokenize=False)
+    assert "Hello" + family.end_of_turn in rendered.replace(" " + family.end_of_turn, family.end_of_turn)
+    # The tokenizer adds BOS by itself exactly when the real family's does.
+    ids = tokenizer("hi").input_ids
+    assert (ids[0] == tokenizer.bos_token_id) == bool(family.add_bos)
+    # SentencePiece families carry the tokenizer.model llama.cpp's converter reads, matching the vocabulary.
+    if family.sentencepiece:
+        from sentencepiece import SentencePieceProcessor
+
+        spm = SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
+        assert spm.get_piece_size() == family.sentencepiece
+        for token_id in (tokenizer.eos_token_id, tokenizer.bos_token_id, 500, 1000, family.sentencepiece - 1):
+            if token_id < spm.get_piece_size():  # Phi's chat tokens are added tokens, as in the real folder
+                assert spm.id_to_piece(token_id) == tokenizer.convert_ids_to_tokens(token_id)
+    assert json.loads((folder / "medtui-family.json").read_text())["family"] == name
+    assert sum(f.stat().st_size for f in folder.iterdir()) < 80e6
+
+
+# --------------------------------------------------------------------------- the loss mask
+
+FOLDING = {"mistral-7b-instruct-v0.3", "gemma-2"}  # templates with no system role
+
+
+def _masked_runs(encoded) -> list[tuple[int, int]]:
+    """(first, last) token index of each run of tokens that carry loss."""
+    runs, start = [], None
+    for i, m in enumerate(encoded.mask + [0]):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    return runs
+
+
+def _conversations():
+    from conftest import FAMILY_RECORDS
+
+    from medtui.config import DEFAULT_SYSTEM_PROMPT
+
+    tricky = [{"role": "user", "content": "  Spaces around?  "},
+              {"role": "assistant", "content": "  Yes: kept or trimmed as the template does.\n"},
+              {"role": "user", "content": "Braces {{ x }} and <b>tags</b>?"},
+              {"role": "assistant", "content": "Fine — 38 °C, {{ y }}."}]
+    plain = [r["messages"] for r in FAMILY_RECORDS[-2:]] + [tricky]
+    return plain + [[{"role": "system", "content": DEFAULT_SYSTEM_PROMPT}, *c] for c in plain]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL)
+def test_the_loss_mask_is_exactly_the_answers_and_their_end_of_turn(family_model, name):
+    import re
+
+    from medtui.data import training_format
+    from medtui.models import load_tokenizer
+
+    family = FAMILIES[name]
+    tokenizer = load_tokenizer(family_model(name))
+    fmt = training_format(tokenizer)
+    assert fmt.warning is None
+    assert fmt.system_role == (name not in FOLDING)
+    eot_id = tokenizer.convert_tokens_to_ids(family.end_of_turn)
+    for conversation in _conversations():
+        encoded = fmt.encode(conversation)
+        answers = [m["content"] for m in conversation if m["role"] == "assistant"]
+        runs = _masked_runs(encoded)
+        assert len(runs) == len(answers), (name, encoded.text)
+        for (first, last), answer in zip(runs, answers):
+            covered = encoded.text[encoded.offsets[first][0]:encoded.offsets[last][1]]
+            # The answer (as the template writes it: some strip it), maybe a space, then end-of-turn.
+            pattern = r"\s*" + re.escape(answer.strip()) + r"\s*" + re.escape(family.end_of_turn)
+            assert re.fullmatch(pattern, covered, re.S), (name, covered, answer)
+            assert encoded.ids[last] == eot_id  # the end-of-turn token is learned
+        unmasked = "".join(encoded.text[a:b] for (a, b), m in zip(encoded.offsets, encoded.mask) if not m)
+        for message in conversation:
+            if message["role"] != "assistant":
+                assert message["content"].strip() in unmasked or name in FOLDING
+        # BOS first where the family has one, never doubled by template and tokenizer together (Llama 2
+        # writes one before every [INST]; that is its format).
+        bos = tokenizer.bos_token_id
+        if family.bos and (family.add_bos or encoded.text.startswith(family.bos)) and bos != tokenizer.eos_token_id:
+            assert encoded.ids[0] == bos and encoded.ids[1] != bos, tokenizer.convert_ids_to_tokens(encoded.ids[:3])
+            assert encoded.ids.count(bos) == (sum(m["role"] == "user" for m in conversation) if name == "llama2-chat"
+                                              else 1)
+        if conversation[0]["role"] == "system" and name in FOLDING:
+            # The system prompt is folded into the first user message, ahead of the question.
+            folded = conversation[0]["content"] + "\n\n" + conversation[1]["content"]
+            assert folded.strip() in encoded.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL)
+def test_data_preview_shows_the_mask_for_the_family(family_model, name, tmp_path):
+    from conftest import run_cli, write_family_config
+
+    family = FAMILIES[name]
+    config = write_family_config(tmp_path, family_model(name))
+    done = run_cli("data", "preview", str(tmp_path / "train.jsonl"), "--record", "5",  # the two-turn conversation
+                   "--config", str(config), "--json")
+    assert done.returncode == 0, done.stderr
+    preview = json.loads(done.stdout)
+    learned = [s["text"].strip(" ") for s in preview["segments"] if s["loss"]]
+    sep = " " if name == "llama2-chat" else ""  # Llama 2 writes ' ' + answer + ' </s>'
+    assert learned == [f"A body temperature above about 38 C.{sep}{family.end_of_turn}",
+                       f"If it lasts over three days or is very high.{sep}{family.end_of_turn}"]
+    assert preview["warnings"] == []
+    folded = [n for n in preview["notes"] if "folded into the first user message" in n]
+    assert bool(folded) == (name in FOLDING)
