@@ -137,3 +137,32 @@ def test_data_preview_shows_the_mask_for_the_family(family_model, name, tmp_path
     assert preview["warnings"] == []
     folded = [n for n in preview["notes"] if "folded into the first user message" in n]
     assert bool(folded) == (name in FOLDING)
+
+
+# --------------------------------------------------------------------------- training with the defaults
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL)
+def test_two_training_steps_with_the_default_config(family_run, name):
+    import math
+
+    from medtui.train.events import ADAPTER_DIR, read_events
+
+    run_dir = family_run(name)
+    events = read_events(run_dir)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "finished", (run_dir / "worker.log").read_text()[-2000:] \
+        if (run_dir / "worker.log").exists() else kinds
+    steps = [e for e in events if e["event"] == "step"]
+    assert [e["step"] for e in steps] == [1, 2] and all(math.isfinite(e["loss"]) for e in steps)
+    started = events[0]
+    assert started["config"]["lora"]["target_modules"] == "all-linear" and started["config"]["model"]["load_in_4bit"]
+    folded = [n for n in started.get("notes", []) if "folded into the first user message" in n]
+    assert len(folded) == (1 if name in FOLDING else 0)
+    # "all-linear" reached every projection of the architecture, fused ones included (Phi-3's
+    # qkv_proj and gate_up_proj).
+    adapter = json.loads((run_dir / ADAPTER_DIR / "adapter_config.json").read_text())
+    targets = {t.rsplit(".", 1)[-1] for t in adapter["target_modules"]}
+    expected = {"phi3": {"qkv_proj", "gate_up_proj", "o_proj", "down_proj"},
+                "stablelm": {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}}
+    assert targets == expected.get(FAMILIES[name].arch, expected["stablelm"]), targets
