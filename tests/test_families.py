@@ -166,3 +166,19 @@ def test_two_training_steps_with_the_default_config(family_run, name):
     expected = {"phi3": {"qkv_proj", "gate_up_proj", "o_proj", "down_proj"},
                 "stablelm": {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}}
     assert targets == expected.get(FAMILIES[name].arch, expected["stablelm"]), targets
+
+
+@pytest.mark.slow
+def test_a_lora_target_the_model_lacks_is_refused_with_the_modules_it_has(family_model, tmp_path):
+    from conftest import run_cli, write_family_config
+
+    # Phi-3 fuses q/k/v and gate/up: a Llama-style list misses them.
+    config = write_family_config(tmp_path, family_model("phi-3.5-mini"))
+    config.write_text(config.read_text() + '\n[lora]\ntarget_modules = ["q_proj", "v_proj", "o_proj"]\n')
+    done = run_cli("train", "start", "--config", str(config), "--detach")
+    assert done.returncode == 2, done.stdout + done.stderr
+    message = done.stderr
+    assert "[lora] target_modules names 'q_proj', 'v_proj'" in message and "'o_proj'" not in message.split("which")[0]
+    assert "its linear layers are down_proj, gate_up_proj, o_proj, qkv_proj" in message
+    assert "Traceback" not in message
+    assert not list((tmp_path / "checkpoints").glob("*/events.jsonl"))  # no run was started

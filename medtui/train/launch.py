@@ -174,6 +174,9 @@ def _prepare_data(cfg: Config):
     _import_transformers()
     model_path = resolve_model(cfg.model.name, cfg.model.cache_dir)
     tokenizer = load_tokenizer(model_path, trust_remote_code=cfg.model.trust_remote_code)
+    from medtui.train.lora import check_targets
+
+    check_targets(cfg, model_path)
     try:
         prepared = prepare_training_data(cfg, tokenizer)
     except DataError as exc:
