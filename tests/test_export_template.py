@@ -239,7 +239,7 @@ def test_llama2_folds_the_system_prompt_into_the_first_inst_and_writes_bos_only_
 def test_a_template_without_a_system_role_gets_the_system_prompt_as_training_does(go_renderer, embedded_tokenizer):
     """Mistral v0.3 and Gemma 2 refuse a system message: the Modelfile's SYSTEM reaches the model in
     front of the first user message, exactly as medtui's training puts it there."""
-    from medtui.export.template import fold_system_prompt
+    from medtui.data.templates import fold_system
 
     for name in ("mistral-7b-instruct-v0.3", "gemma-2"):
         tokenizer = family_tokenizer(embedded_tokenizer, name)
@@ -247,7 +247,7 @@ def test_a_template_without_a_system_role_gets_the_system_prompt_as_training_doe
         assert derived.fmt.folded_by_medtui and derived.to_dict()["system_folded_by_medtui"]
         user = [{"role": "user", "content": "What is hypertension?"}]
         prompt = go_render(go_renderer, [{"template": derived.text, "messages": user, "system": MODELFILE_SYSTEM}])[0]
-        folded = fold_system_prompt([{"role": "system", "content": MODELFILE_SYSTEM}, *user])
+        folded = fold_system([{"role": "system", "content": MODELFILE_SYSTEM}, *user])
         assert folded == [{"role": "user", "content": MODELFILE_SYSTEM + "\n\n" + "What is hypertension?"}]
         want = tokenizer.apply_chat_template(folded, tokenize=False, add_generation_prompt=True)
         assert prompt["prompt"] == want[len(derived.fmt.bos_dropped):]

@@ -121,7 +121,8 @@ def test_ollamas_prompt_is_token_for_token_what_medtui_chat_sends(family_export,
         chat_ids = gguf_backend._prompt_ids([{"role": "system", "content": MODELFILE_SYSTEM}, *messages])
         assert chat_ids == ollama_ids, f"{family_export['name']}:\n{prompt!r}"
         assert chat_ids[:2] != [bos, bos]
-        assert (chat_ids[0] == bos) == gguf_backend._adds_bos
+        if gguf_backend._adds_bos:  # (SmolLM2's BOS is <|im_start|>, which its template writes itself)
+            assert chat_ids[0] == bos
         assert MODELFILE_SYSTEM.split("\n")[0].encode() in llm.detokenize(chat_ids, special=True)
 
 

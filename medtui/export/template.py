@@ -77,32 +77,6 @@ def jinja_renderer(tokenizer) -> Renderer:
     return render
 
 
-# How a system prompt reaches a model whose chat template has no system role (Mistral v0.3, Gemma 2):
-# in front of the first user message, a blank line between. Training, chat and the Ollama TEMPLATE
-# all use fold_system_prompt, so the model sees the same text everywhere.
-SYSTEM_FOLD_SEPARATOR = "\n\n"
-
-
-def fold_system_prompt(messages: list[Message]) -> list[Message]:
-    """The conversation with a leading system message put in front of the first user message.
-
-    Later system messages (rare) are folded into the user message that follows them the same way.
-    A conversation without a system message is returned unchanged."""
-    out: list[Message] = []
-    pending = ""
-    for m in messages:
-        if m["role"] == "system":
-            pending = pending + SYSTEM_FOLD_SEPARATOR + m["content"] if pending else m["content"]
-            continue
-        if pending and m["role"] == "user":
-            m = {**m, "content": pending + SYSTEM_FOLD_SEPARATOR + m["content"]}
-            pending = ""
-        out.append(m)
-    if pending:  # a system message with no user message after it: keep it as the template's problem
-        out.append({"role": "system", "content": pending})
-    return out
-
-
 def has_system_role(render: Renderer) -> bool:
     """Whether the chat template renders a system message (rather than refusing or dropping it)."""
     rendered = _try(render, [_msg("system", _S1), _msg("user", _U1)])
@@ -110,29 +84,25 @@ def has_system_role(render: Renderer) -> bool:
 
 
 def system_folder(render: Renderer) -> Callable[[list[Message]], list[Message]]:
-    """What a conversation goes through before `render`: fold_system_prompt when the template has no
-    system role, else nothing."""
-    return (lambda messages: messages) if has_system_role(render) else fold_system_prompt
+    """What a conversation goes through before `render`: the system prompt folded into the first
+    user turn when the template has no system role (medtui.data.templates.fold_system, as training
+    does it), else nothing."""
+    from medtui.data.templates import fold_system
+
+    return (lambda messages: messages) if has_system_role(render) else fold_system
 
 
 def with_one_bos(ids: list[int], bos_id: int | None, adds_bos: bool) -> list[int]:
     """Prompt token ids as llama.cpp and Ollama feed them: one BOS in front when the tokenizer adds
     one (a BOS the template writes itself is not doubled), none added when it does not."""
     ids = list(ids)
-    if bos_id is None or bos_id < 0:
+    if not adds_bos or bos_id is None or bos_id < 0:
         return ids
     while len(ids) >= 2 and ids[0] == bos_id and ids[1] == bos_id:
         ids.pop(0)
-    if adds_bos and (not ids or ids[0] != bos_id):
+    if not ids or ids[0] != bos_id:
         ids.insert(0, bos_id)
     return ids
-
-
-def conversation_renderer(tokenizer) -> Renderer:
-    """The tokenizer's chat template as training, chat and export use it: with the system prompt
-    folded into the first user turn when the template has no system role."""
-    render = jinja_renderer(tokenizer)
-    return folding_renderer(render, system_folder(render))
 
 
 def folding_renderer(render: Renderer, fold: Callable[[list[Message]], list[Message]]) -> Renderer:
@@ -584,17 +554,21 @@ def tokenizer_adds_bos(tokenizer) -> bool:
 def reference_renderer(tokenizer, fmt: ChatFormat) -> Renderer:
     """What the derived format must reproduce: the model's template, on conversations folded as
     training folds them when the template has no system role."""
+    from medtui.data.templates import fold_system
+
     render = jinja_renderer(tokenizer)
-    return folding_renderer(render, fold_system_prompt) if fmt.folded_by_medtui else render
+    return folding_renderer(render, fold_system) if fmt.folded_by_medtui else render
 
 
 def chat_format_for(tokenizer) -> ChatFormat:
     """The probe-derived chat format of a tokenizer's template (TemplateNotDerivable if none)."""
+    from medtui.data.templates import fold_system
+
     if not getattr(tokenizer, "chat_template", None):
         raise TemplateNotDerivable("the tokenizer has no chat template")
     return derive_chat_format(jinja_renderer(tokenizer), getattr(tokenizer, "bos_token", None),
                               tokenizer_adds_bos(tokenizer), getattr(tokenizer, "eos_token", None),
-                              fold=fold_system_prompt)
+                              fold=fold_system)
 
 
 def ollama_template_for(tokenizer) -> OllamaTemplate:
