@@ -4,6 +4,7 @@ with the family's real vocabulary and chat template, taken through medtui as a u
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +183,42 @@ def test_a_lora_target_the_model_lacks_is_refused_with_the_modules_it_has(family
     assert "its linear layers are down_proj, gate_up_proj, o_proj, qkv_proj" in message
     assert "Traceback" not in message
     assert not list((tmp_path / "checkpoints").glob("*/events.jsonl"))  # no run was started
+
+
+# --------------------------------------------------------------------------- stop and resume
+
+STOP_RESUME = ["mistral-7b-instruct-v0.3", "phi-3.5-mini"]  # a folded system prompt; fused projections
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", STOP_RESUME)
+def test_stop_and_resume_with_the_default_config(family_model, name, tmp_path):
+    import time
+
+    from conftest import run_cli, wait_for_terminal_event, write_family_config
+
+    from medtui.train.events import COMPLETE_MARKER, read_events
+
+    config = write_family_config(tmp_path, family_model(name), max_steps=16, early_stopping_patience=0)
+    one_thread = {"OMP_NUM_THREADS": "1"}  # as tests/test_train_run.py: far faster on a shared 2-core machine
+    done = run_cli("train", "start", "--config", str(config), "--detach", "--json", env=one_thread)
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(json.loads(done.stdout.strip().splitlines()[-1])["dir"])
+    deadline = time.time() + 600
+    while not any(e["event"] == "step" for e in read_events(run_dir)):
+        assert time.time() < deadline and not any(e["event"] in ("finished", "failed") for e in read_events(run_dir)), \
+            (run_dir / "worker.log").read_text()[-2000:]
+        time.sleep(0.2)
+    stop = run_cli("train", "stop", run_dir.name, "--config", str(config), "--timeout", "300")
+    assert stop.returncode == 0, stop.stderr
+    stopped = read_events(run_dir)[-1]
+    assert stopped["event"] == "stopped" and stopped["step"] < 16
+    assert (run_dir / f"checkpoint-{stopped['step']}" / COMPLETE_MARKER).exists()
+
+    resumed = run_cli("train", "resume", run_dir.name, "--config", str(config), env=one_thread)
+    assert resumed.returncode == 0, resumed.stderr
+    events = wait_for_terminal_event(run_dir)
+    assert events[-1]["event"] == "finished", (run_dir / "worker.log").read_text()[-2000:]
+    after = events[next(i for i, e in enumerate(events) if e["event"] == "resumed"):]
+    assert after[0]["from_step"] == stopped["step"]
+    assert [e["step"] for e in after if e["event"] == "step"] == list(range(stopped["step"] + 1, 17))
