@@ -166,11 +166,16 @@ def train_in_process(config: Path) -> Path:
     from medtui.train import worker
     from medtui.train.launch import create_run
 
+    import torch
+
     run_dir = create_run(load_config(config))
     handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as OMP_NUM_THREADS=1 for spawned workers: far faster on a shared 2-core machine
     try:
         code = worker.main([str(run_dir)])
     finally:
+        torch.set_num_threads(threads)
         for s, handler in handlers.items():
             signal.signal(s, handler)
     assert code == 0, (run_dir / "events.jsonl").read_text()[-2000:] if (run_dir / "events.jsonl").exists() else code
