@@ -122,15 +122,19 @@ def test_the_loss_mask_is_exactly_the_answers_and_their_end_of_turn(family_model
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
-def test_data_preview_shows_the_mask_for_the_family(family_model, name, tmp_path):
-    from conftest import run_cli, write_family_config
+def test_data_preview_shows_the_mask_for_the_family(family_model, name, tmp_path, capsys):
+    from conftest import write_family_config
+
+    from medtui.cli import main
 
     family = FAMILIES[name]
     config = write_family_config(tmp_path, family_model(name))
-    done = run_cli("data", "preview", str(tmp_path / "train.jsonl"), "--record", "5",  # the two-turn conversation
-                   "--config", str(config), "--json")
-    assert done.returncode == 0, done.stderr
-    preview = json.loads(done.stdout)
+    # `medtui data preview` (its own main, in this process: nine interpreters would cost minutes).
+    code = main(["data", "preview", str(tmp_path / "train.jsonl"), "--record", "5",  # the two-turn conversation
+                 "--config", str(config), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    preview = json.loads(out)
     learned = [s["text"].strip(" ") for s in preview["segments"] if s["loss"]]
     sep = " " if name == "llama2-chat" else ""  # Llama 2 writes ' ' + answer + ' </s>'
     assert learned == [f"A body temperature above about 38 C.{sep}{family.end_of_turn}",
