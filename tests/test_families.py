@@ -226,3 +226,36 @@ def test_stop_and_resume_with_the_default_config(family_model, name, tmp_path):
     after = events[next(i for i, e in enumerate(events) if e["event"] == "resumed"):]
     assert after[0]["from_step"] == stopped["step"]
     assert [e["step"] for e in after if e["event"] == "step"] == list(range(stopped["step"] + 1, 17))
+
+
+# --------------------------------------------------------------------------- the Data pane
+
+@pytest.mark.slow
+def test_the_data_pane_shows_a_folding_familys_mask_and_says_so(family_model, tmp_path):
+    import asyncio
+
+    from conftest import write_family_config
+    from test_tui_data import settle
+    from textual.widgets import Static
+
+    from medtui.config import load_config
+    from medtui.tui.app import MedTUI
+
+    cfg = load_config(write_family_config(tmp_path, family_model("mistral-7b-instruct-v0.3")))
+
+    async def drive():
+        app = MedTUI(cfg)
+        async with app.run_test(size=(140, 50)) as pilot:
+            await settle(pilot)
+            title = str(app.query_one("#data-record-title", Static).render())
+            preview = app.query_one("#data-preview", Static).render()
+            return title, preview
+
+    title, preview = asyncio.run(drive())
+    assert title.count("note: this model's chat template has no system role") == 1
+    assert "warning" not in title
+    learned = [preview.plain[s.start:s.end] for s in preview.spans if "green" in str(s.style)]
+    assert learned == ["Case 0: fluids and rest; see a doctor if breathing is hard.</s>"]
+    # The system prompt sits in the first [INST], ahead of the question.
+    assert "[INST] You are a careful medical assistant" in preview.plain
+    assert "prescribe.\n\nMy child (case 0) has a mild cough." in preview.plain
