@@ -35,7 +35,6 @@ FOLD_NOTE = ("this model's chat template has no system role: the system prompt i
 
 # Marker answers: plain words that no template trims, escapes or rewrites.
 _ANSWER_MARK = "MEDTUIANSWERMARK{}X"
-_PROBE_SYSTEM, _PROBE_USER = "MEDTUIPROBESYSTEMX", "MEDTUIPROBEUSERX"
 
 
 class TemplateMaskError(DataError):
@@ -59,14 +58,12 @@ def _render(tokenizer, conversation, generation_prompt: bool = False) -> str:
 
 def takes_system_role(tokenizer) -> bool:
     """Does the model's chat template render a system message (rather than refuse or drop it)?
-    One answer for training, the preview and the Modelfile; templates without one get the system
-    prompt folded into the first user message (`fold_system`)."""
-    try:
-        text = _render(tokenizer, [{"role": "system", "content": _PROBE_SYSTEM},
-                                   {"role": "user", "content": _PROBE_USER}])
-    except Exception:  # templates refuse with raise_exception ("System role not supported")
-        return False
-    return _PROBE_SYSTEM in text
+    One answer for training, the preview and the Modelfile (medtui.export.template.has_system_role
+    on the tokenizer's template); templates without one get the system prompt folded into the
+    first user message (`fold_system`)."""
+    from medtui.export.template import has_system_role, jinja_renderer
+
+    return has_system_role(jinja_renderer(tokenizer))
 
 
 def fold_system(conversation: list[dict[str, str]]) -> list[dict[str, str]]:
