@@ -426,8 +426,9 @@ class GGUFBackend(Backend):
 
     def _generate(self, messages, settings, cancel, max_new_tokens, result) -> Iterator[str]:
         with self._lock:
+            prompt = self._prompt_ids(messages)
             chunks = self._llm.create_completion(
-                prompt=self._prompt_ids(messages),
+                prompt=prompt,
                 stop=self._stop,
                 temperature=settings.temperature,
                 top_p=settings.top_p,
@@ -449,11 +450,12 @@ class GGUFBackend(Backend):
                     finish = choice.get("finish_reason") or finish
             finally:
                 chunks.close()
+            # Tokens, not chunks or re-tokenized text (an answer of special tokens has no text): the
+            # context holds the prompt and every generated token but the last sampled one (the
+            # end-of-turn token when one ended the answer, which counts as in the transformers backend).
+            sampled = self._llm.n_tokens - len(prompt) + 1 if finish is not None or result.text else 0
         if cancel.is_set():
             result.finish = "cancelled"
         else:
             result.finish = "length" if finish == "length" else "stop"
-        # Chunks are not tokens (text that might start a stop string is held back and sent with the
-        # next one), so count the answer's tokens, plus the end-of-turn token when one ended it.
-        answer = self._llm.tokenize(result.text.encode("utf-8"), add_bos=False, special=False) if result.text else []
-        result.tokens = len(answer) + (1 if result.finish == "stop" else 0)
+        result.tokens = max(sampled, 0)
