@@ -105,3 +105,94 @@ def exported_run(session_config, trained_run) -> dict:
                    "--quant", "Q4_K_M", "--quant", "Q8_0", "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def family_model():
+    """`family_model(name) -> Path`: the tiny random-weight model of a family (tests/families.py),
+    built once and kept in medtui's cache for later sessions."""
+    from families import cached_family
+
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            built[name] = cached_family(name)
+        return built[name]
+
+    return get
+
+
+# Short medical conversations for the family matrix: one and two turns, the default system prompt
+# added by the default config (so templates without a system role fold it).
+FAMILY_RECORDS = [
+    {"messages": [{"role": "user", "content": f"My child (case {i}) has a mild cough. What helps?"},
+                  {"role": "assistant", "content": f"Case {i}: fluids and rest; see a doctor if breathing is hard."}]}
+    for i in range(6)
+] + [
+    {"messages": [{"role": "user", "content": "What is a fever?"},
+                  {"role": "assistant", "content": "A body temperature above about 38 C."},
+                  {"role": "user", "content": "When should I worry?"},
+                  {"role": "assistant", "content": "If it lasts over three days or is very high."}]},
+]
+
+
+def write_family_config(folder: Path, model_dir: Path, **train) -> Path:
+    """medtui's DEFAULT config for a family model, with only what a test must change: the model, a
+    few short records, two steps, outputs in `folder` (and a batch of 2 to spare shared RAM)."""
+    from medtui.config import dump_toml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    training, held_out = FAMILY_RECORDS[:4] + FAMILY_RECORDS[-1:], FAMILY_RECORDS[4:6]
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in training))  # the two-turn one is record 5
+    (folder / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in held_out))
+    values = {
+        "model": {"name": str(model_dir)},
+        "data": {"train_files": [str(folder / "train.jsonl")], "eval_file": str(folder / "eval.jsonl")},
+        "train": {"max_steps": 2, "save_steps": 2, "eval_steps": 2, "per_device_train_batch_size": 2,
+                  "output_dir": str(folder / "checkpoints"), **train},
+        "export": {"out_dir": str(folder / "exports")},
+    }
+    path = folder / "medtui.toml"
+    path.write_text(dump_toml(values))
+    return path
+
+
+def train_in_process(config: Path) -> Path:
+    """Create a run from `config` and train it with medtui's worker entry point in this process (the
+    same `main` that `medtui train start` spawns), sparing a fresh interpreter per family."""
+    import signal
+
+    from medtui.config import load_config
+    from medtui.train import worker
+    from medtui.train.launch import create_run
+
+    import torch
+
+    run_dir = create_run(load_config(config))
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as OMP_NUM_THREADS=1 for spawned workers: far faster on a shared 2-core machine
+    try:
+        code = worker.main([str(run_dir)])
+    finally:
+        torch.set_num_threads(threads)
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+    assert code == 0, (run_dir / "events.jsonl").read_text()[-2000:] if (run_dir / "events.jsonl").exists() else code
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def family_run(family_model, tmp_path_factory):
+    """`family_run(name) -> run folder`: two training steps on the family's model with the default
+    config (write_family_config), finished, with its adapter; once per session."""
+    runs: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in runs:
+            folder = tmp_path_factory.mktemp(f"family-{name}")
+            runs[name] = train_in_process(write_family_config(folder, family_model(name)))
+        return runs[name]
+
+    return get

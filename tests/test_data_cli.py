@@ -92,7 +92,7 @@ def test_preview_marks_the_answer_and_end_of_turn_token(embedded_model_dir):
     done = run_cli("data", "preview", str(DATA / "medical_instruction.jsonl"), "--record", "2")
     assert done.returncode == 0, done.stderr
     header, out = done.stdout.split("\n\n", 1)
-    assert "record 2 (line 2)" in header and "template: chatml" in header
+    assert "record 2 (line 2)" in header and "template: the model's own" in header
     assert "<|im_start|>user\n" in out
     first = json.loads((DATA / "medical_instruction.jsonl").read_text().splitlines()[1])
     loss = out[out.index("[loss]") + len("[loss]"):out.index("[/loss]")]

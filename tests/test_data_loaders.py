@@ -181,3 +181,29 @@ def test_hub_id_offline_is_a_clear_error(monkeypatch):
     message = str(failure.value)
     assert message.startswith("medtui-tests/no-such-dataset-here: cannot load this hub data set")
     assert "Traceback" not in message
+
+
+def _two_configuration_dataset(folder):
+    """A data set laid out as on the hub, with two configurations (as medical-o1-reasoning-SFT has four)."""
+    for config in ("en", "zh"):
+        (folder / config).mkdir(parents=True)
+        (folder / config / "train.jsonl").write_text(json.dumps({"Question": f"q {config}", "Response": "a"}) + "\n")
+    (folder / "README.md").write_text("---\nconfigs:\n- config_name: en\n  data_files: en/train.jsonl\n"
+                                      "- config_name: zh\n  data_files: zh/train.jsonl\n---\n")
+    return folder
+
+
+def test_a_data_set_with_several_configurations_and_none_chosen_lists_them(tmp_path, monkeypatch):
+    from medtui.data.loaders import load_hub
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    source = str(_two_configuration_dataset(tmp_path / "medical-o1"))
+    with pytest.raises(DataError) as failure:
+        load_hub(source, "train")  # datasets' own refusal, as the hub gives it for a real id
+    assert failure.value.exit_code == 2
+    assert str(failure.value) == (f"{source}: this data set has several configurations (en, zh) and none is chosen; "
+                                  f'name one in [data] train_files, e.g. "{source}:en"')
+    # Naming one loads it: `id:config` picks the configuration.
+    loaded = load_hub(f"{source}:zh", "train")
+    assert [r.fields["Question"] for r in loaded.records] == ["q zh"]

@@ -234,6 +234,11 @@ class TransformersBackend(Backend):
         self._stop_ids = sorted(i for i in stop_ids if isinstance(i, int) and i >= 0)
         if not self._stop_ids:
             raise ChatError(f"the tokenizer in {tokenizer_from} names no end-of-turn token; answers would never stop")
+        from medtui.export.template import jinja_renderer, system_folder, tokenizer_adds_bos
+
+        self._render = jinja_renderer(tokenizer)
+        self._fold = system_folder(self._render)  # Mistral, Gemma: the system prompt as training puts it
+        self._adds_bos = tokenizer_adds_bos(tokenizer)
         self._model, self._tokenizer = model, tokenizer
         self.loaded = True
         report("ready")
@@ -251,9 +256,14 @@ class TransformersBackend(Backend):
         return self._model, self._tokenizer
 
     def _encode(self, messages: Messages) -> Any:
-        return self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
-        )
+        from transformers import BatchEncoding
+
+        from medtui.export.template import with_one_bos
+
+        text = self._render(self._fold(messages), True)
+        ids = self._tokenizer(text, add_special_tokens=False).input_ids
+        ids = with_one_bos(ids, self._tokenizer.bos_token_id, self._adds_bos)
+        return BatchEncoding({"input_ids": [ids], "attention_mask": [[1] * len(ids)]}, tensor_type="pt")
 
     def count_tokens(self, messages: Messages) -> int:
         return int(self._encode(messages)["input_ids"].shape[1])
@@ -396,6 +406,12 @@ class GGUFBackend(Backend):
             eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
             bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
         )
+        from medtui.export.template import system_folder
+
+        # Mistral, Gemma: no system role in the template; the system prompt goes where training put it.
+        self._fold = system_folder(lambda messages, generation: self._formatter(messages=messages).prompt)
+        self._bos, self._adds_bos = bos, bool(llm._model.add_bos_token())
+        self._stop = [text for text in self._formatter(messages=[{"role": "user", "content": "x"}]).stop if text]
         self._llm = llm
         self.device_used = "llama.cpp on gpu" if gpu else f"llama.cpp on cpu, {_threads(threads)}"
         self.loaded = True
@@ -409,26 +425,37 @@ class GGUFBackend(Backend):
             self.loaded = False
 
     def render(self, messages: Messages, add_generation_prompt: bool = True) -> str:
-        """The prompt text these messages make through the GGUF's own chat template."""
+        """The prompt text these messages make through the GGUF's own chat template (system prompt
+        folded where the template has no system role, as for answers)."""
         if not self.loaded:
             raise ChatError(f"{self.name} is not loaded")
         if add_generation_prompt:
-            return self._formatter(messages=messages).prompt
+            return self._formatter(messages=self._fold(messages)).prompt
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         formatter = self._formatter
         whole = Jinja2ChatFormatter(template=formatter.template, eos_token=formatter.eos_token,
                                     bos_token=formatter.bos_token, add_generation_prompt=False)
-        return whole(messages=messages).prompt
+        return whole(messages=self._fold(messages)).prompt
+
+    def _prompt_ids(self, messages: Messages) -> list[int]:
+        """The prompt as llama.cpp's server and Ollama build it: the GGUF's chat template, the special
+        tokens parsed, one BOS in front when the GGUF says the model wants one (never two)."""
+        from medtui.export.template import with_one_bos
+
+        prompt = self._formatter(messages=self._fold(messages)).prompt
+        return with_one_bos(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True),
+                            self._bos, self._adds_bos)
 
     def count_tokens(self, messages: Messages) -> int:
-        prompt = self._formatter(messages=messages).prompt
-        return len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        return len(self._prompt_ids(messages))
 
     def _generate(self, messages, settings, cancel, max_new_tokens, result) -> Iterator[str]:
         with self._lock:
-            chunks = self._llm.create_chat_completion(
-                messages=messages,
+            prompt = self._prompt_ids(messages)
+            chunks = self._llm.create_completion(
+                prompt=prompt,
+                stop=self._stop,
                 temperature=settings.temperature,
                 top_p=settings.top_p,
                 top_k=0,  # off, as in the transformers backend: [chat] has top_p only
@@ -443,17 +470,18 @@ class GGUFBackend(Backend):
                     if cancel.is_set():
                         break
                     choice = chunk["choices"][0]
-                    piece = (choice.get("delta") or {}).get("content")
+                    piece = choice.get("text")
                     if piece:
                         yield piece
                     finish = choice.get("finish_reason") or finish
             finally:
                 chunks.close()
+            # Tokens, not chunks or re-tokenized text (an answer of special tokens has no text): the
+            # context holds the prompt and every generated token but the last sampled one (the
+            # end-of-turn token when one ended the answer, which counts as in the transformers backend).
+            sampled = self._llm.n_tokens - len(prompt) + 1 if finish is not None or result.text else 0
         if cancel.is_set():
             result.finish = "cancelled"
         else:
             result.finish = "length" if finish == "length" else "stop"
-        # Chunks are not tokens (text that might start a stop string is held back and sent with the
-        # next one), so count the answer's tokens, plus the end-of-turn token when one ended it.
-        answer = self._llm.tokenize(result.text.encode("utf-8"), add_bos=False, special=False) if result.text else []
-        result.tokens = len(answer) + (1 if result.finish == "stop" else 0)
+        result.tokens = max(sampled, 0)

@@ -116,7 +116,7 @@ def _summary(report, cfg, length_checked: bool) -> str:
 
 
 def preview_command(args) -> int:
-    from medtui.data import loss_template, render_preview, with_system_prompt
+    from medtui.data import render_preview, with_system_prompt
     from medtui.data.templates import ChatTemplateError
     from medtui.data.validate import DataOptions
 
@@ -134,7 +134,7 @@ def preview_command(args) -> int:
     conversation = with_system_prompt(conversation, DataOptions.from_config(cfg))
     line = report.lines.get(args.record)
     try:
-        preview = render_preview(tokenizer, conversation, loss_template(tokenizer),
+        preview = render_preview(tokenizer, conversation,
                                  assistant_only_loss=cfg.train.assistant_only_loss, max_length=cfg.model.max_length)
     except ChatTemplateError as exc:
         where = f"record {args.record}" + (f" (line {line})" if line else "")
@@ -158,6 +158,8 @@ def preview_command(args) -> int:
         else:
             out.append(f"[loss]{text}[/loss]")
     print("".join(out).rstrip("\n"))
+    for note in preview.notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in preview.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:

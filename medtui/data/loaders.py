@@ -299,6 +299,10 @@ def load_parquet(path: Path) -> LoadedFile:
     return loaded
 
 
+# datasets' words when a data set with several configurations is loaded without naming one.
+_MISSING_CONFIG = re.compile(r"available configs: \[(.*?)\]", re.S)
+
+
 def load_hub(source: str, split: str) -> LoadedFile:
     """A hub data set through `datasets`; `owner/name:config` picks a configuration."""
     name, _, config = source.partition(":")
@@ -310,6 +314,12 @@ def load_hub(source: str, split: str) -> LoadedFile:
         disable_progress_bar()
         dataset = datasets.load_dataset(name, config or None, split=split)
     except Exception as exc:
+        several = _MISSING_CONFIG.search(str(exc))
+        if several and not config:
+            configs = [c.strip().strip("'\"") for c in several.group(1).split(",") if c.strip()]
+            raise DataError(
+                f"{source}: this data set has several configurations ({', '.join(configs)}) and none is chosen; "
+                f'name one in [data] train_files, e.g. "{name}:{configs[0]}"', exit_code=2) from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"{source}: cannot load this hub data set (split {split!r}): {reason}; check the id, the network "

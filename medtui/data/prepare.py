@@ -19,6 +19,7 @@ class PreparedData:
     counts: dict              # train_records, train_usable, eval_records, eval_usable, excluded
     sha256: str               # input files' bytes + the data-related config
     reports: list = field(default_factory=list)   # ValidationReport of each file (train files, then eval file)
+    notes: list[str] = field(default_factory=list)  # what the model's chat template changes (said once per run)
 
 
 def _no_usable(report: ValidationReport, role: str) -> DataError:
@@ -77,7 +78,14 @@ def prepare_training_data(cfg, tokenizer=None, progress: Progress | None = None)
         "eval_usable": len(eval_set),
         "excluded": excluded,
     }
-    return PreparedData(train=train, eval=eval_set, counts=counts, sha256=digest.hexdigest(), reports=reports)
+    notes: list[str] = []
+    if tokenizer is not None:
+        from medtui.data.templates import FOLD_NOTE, takes_system_role
+
+        if any(c and c[0]["role"] == "system" for c in train + eval_set) and not takes_system_role(tokenizer):
+            notes.append(FOLD_NOTE)
+    return PreparedData(train=train, eval=eval_set, counts=counts, sha256=digest.hexdigest(), reports=reports,
+                        notes=notes)
 
 
 def split_eval(conversations: list, share: float, seed: int) -> tuple[list, list]:

@@ -1,17 +1,25 @@
 """The model's chat template as training sees it: which tokens carry loss, token counts, previews.
 
-Assistant-only loss follows TRL's approach: a chat template with `{% generation %}` markers and
-`return_assistant_tokens_mask`. TRL ships marked-up templates for the families it knows; for a
-plain ChatML template (SmolLM2, the embedded default, is one) medtui builds the marked-up twin and
-uses it only after checking that it renders byte-for-byte what the model's own template renders.
+Assistant-only loss works for any chat template, read off the template itself: medtui renders the
+conversation with the model's own template, renders it again with each answer replaced by a marker,
+and so learns where every answer sits in the text the model is trained on. Each answer's span runs
+from its first character to the end-of-turn token that the template writes after it (that token is
+learned: it is how the model learns to stop). Templates with `{% generation %}` markers or that TRL
+knows need nothing special, and templates TRL does not know (Llama 2, Phi, Llama 3, Gemma,
+Mistral ...) work the same way. A template that rewrites answers as it renders them (so that they
+cannot be found) is reported, with the key to change.
 
-Heavy imports (transformers, trl) happen inside functions: the TUI imports this module.
+Two rules make training see exactly what inference will:
+- The tokenizer's own BOS is added only when the rendered text does not already start with it (a
+  template that writes `<s>` itself and a tokenizer that adds it again would double it).
+- A system prompt for a template with no system role (Mistral v0.3, Gemma) is folded into the
+  first user message (`fold_system`), the same way the Modelfile does it.
+
+Heavy imports (transformers) happen inside functions: the TUI imports this module.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -20,50 +28,17 @@ from medtui.data.records import DataError
 Progress = Callable[[str, int, int], None]
 TOKEN_BATCH = 1024
 
-_GENERATION_MARKER = re.compile(r"\{%-?\s*generation\s*-?%\}")
+# Between a folded system prompt and the first user message (training, preview and the Modelfile).
+FOLD_SEPARATOR = "\n\n"
+FOLD_NOTE = ("this model's chat template has no system role: the system prompt is folded into the first user "
+             "message (as the exported Modelfile does)")
 
-# ChatML with the assistant's answer and its <|im_end|> inside the generation markers; the newline
-# after <|im_end|> stays outside so the learned span ends exactly on the end-of-turn token.
-_CHATML_TRAINING = (
-    "{%- for message in messages %}"
-    "{%- if loop.first and messages[0]['role'] != 'system' and default_system is not none %}"
-    "{{- '<|im_start|>system\\n' + default_system + '<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- if message['role'] == 'assistant' %}"
-    "{{- '<|im_start|>assistant\\n' }}"
-    "{%- generation %}{{- message['content'] + '<|im_end|>' }}{%- endgeneration %}"
-    "{{- '\\n' }}"
-    "{%- else %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
-)
-
-_PROBES = [
-    [{"role": "user", "content": "What is a fever?"}, {"role": "assistant", "content": "A raised temperature."}],
-    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi\nthere"},
-     {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Bye"},
-     {"role": "assistant", "content": "Take care.\n"}],
-    [{"role": "user", "content": "Only a question"}],
-]
+# Marker answers: plain words that no template trims, escapes or rewrites.
+_ANSWER_MARK = "MEDTUIANSWERMARK{}X"
 
 
-@dataclass
-class LossTemplate:
-    """The chat template to train with so that only the assistant's answers carry loss.
-
-    `template` is None when no template with generation markers could be found (`source` "none");
-    `warning` says what that, or a template that leaves the end-of-turn token unlearned, means.
-    """
-
-    template: str | None
-    source: str            # own | trl | chatml | none
-    warning: str | None = None
-
-
-def has_generation_markers(template: str | None) -> bool:
-    return bool(template) and _GENERATION_MARKER.search(template) is not None
+class TemplateMaskError(DataError):
+    """The chat template renders a conversation so that its answers cannot be found in the text."""
 
 
 def own_template(tokenizer) -> str:
@@ -79,7 +54,7 @@ def own_template(tokenizer) -> str:
 
 class ChatTemplateError(DataError):
     """The model's chat template refused a conversation: the template raised (a model whose template
-    insists on alternating user/assistant turns, or has no system role) or is itself broken."""
+    insists on alternating user/assistant turns) or is itself broken."""
 
     def __init__(self, tokenizer, reason: str):
         name = getattr(tokenizer, "name_or_path", "") or "the model"
@@ -101,144 +76,239 @@ def apply_template(tokenizer, conversation, **kwargs):
         raise ChatTemplateError(tokenizer, (exc.message or "the template raised an error").strip()) from None
 
 
-def _render(tokenizer, conversation, template: str, generation_prompt: bool = False) -> str:
-    return apply_template(tokenizer, conversation, tokenize=False, chat_template=template,
-                          add_generation_prompt=generation_prompt)
+def _render(tokenizer, conversation, generation_prompt: bool = False) -> str:
+    return apply_template(tokenizer, conversation, tokenize=False, add_generation_prompt=generation_prompt)
 
 
-def _chatml_twin(tokenizer, template: str) -> str | None:
-    """A marked-up ChatML template rendering exactly like `template`, or None if it does not."""
-    if "<|im_start|>" not in template or "<|im_end|>" not in template:
-        return None
-    try:
-        plain = _render(tokenizer, [{"role": "user", "content": "x"}], template)
-    except Exception:
-        return None
-    default_system = None
-    prefix = "<|im_start|>system\n"
-    if plain.startswith(prefix):
-        default_system = plain[len(prefix):plain.index("<|im_end|>")]
-    candidate = "{%- set default_system = " + (json.dumps(default_system, ensure_ascii=False) if default_system is not None else "none") + " %}" + _CHATML_TRAINING
-    try:
-        for probe in _PROBES:
-            for generation_prompt in (False, True):
-                if _render(tokenizer, probe, template, generation_prompt) != _render(tokenizer, probe, candidate, generation_prompt):
-                    return None
-    except Exception:
-        return None
-    return candidate
+def takes_system_role(tokenizer) -> bool:
+    """Does the model's chat template render a system message (rather than refuse or drop it)?
+    One answer for training, the preview and the Modelfile (medtui.export.template.has_system_role
+    on the tokenizer's template); templates without one get the system prompt folded into the
+    first user message (`fold_system`)."""
+    from medtui.export.template import has_system_role, jinja_renderer
+
+    return has_system_role(jinja_renderer(tokenizer))
 
 
-def loss_template(tokenizer) -> LossTemplate:
-    """The template giving assistant-only loss for this tokenizer (see module doc)."""
-    template = own_template(tokenizer)
-    if has_generation_markers(template):
-        found = LossTemplate(template, "own")
-    else:
-        twin = _chatml_twin(tokenizer, template)
-        trl_template = None
-        try:
-            from trl.chat_template_utils import get_training_chat_template
+def fold_system(conversation: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The conversation with its leading system message put in front of the first user message."""
+    if not conversation or conversation[0]["role"] != "system":
+        return conversation
+    system, rest = conversation[0]["content"], [dict(m) for m in conversation[1:]]
+    for message in rest:
+        if message["role"] == "user":
+            message["content"] = system + FOLD_SEPARATOR + message["content"]
+            return rest
+    return [{"role": "user", "content": system}, *rest]
 
-            trl_template = get_training_chat_template(tokenizer)
-        except ValueError:
-            pass
-        except ImportError:  # pragma: no cover - trl is part of the stack
-            pass
-        if trl_template:
-            found = LossTemplate(trl_template, "trl")
-        elif twin:
-            found = LossTemplate(twin, "chatml")
-        else:
-            return LossTemplate(None, "none", (
-                "this model's chat template marks no assistant turns and TRL has no training template for it, so "
-                "assistant-only loss is not possible; set [train] assistant_only_loss = false to train on whole "
-                "conversations, or use a chat template with {% generation %} markers"))
-    if not end_of_turn_learned(tokenizer, found.template):
-        found.warning = ("the end-of-turn token falls outside the assistant's loss mask with this chat template: "
-                         "the model would not learn to stop; set [train] assistant_only_loss = false or fix the template")
+
+def _end_tokens(tokenizer) -> list[str]:
+    """The texts that end an assistant turn: the model's end-of-turn tokens and its EOS."""
+    from medtui.models import end_of_turn_tokens
+
+    found = list(end_of_turn_tokens(tokenizer))
+    if tokenizer.eos_token and tokenizer.eos_token not in found:
+        found.append(tokenizer.eos_token)
     return found
 
 
-def _end_tokens(tokenizer) -> set[int]:
-    from medtui.models import end_of_turn_tokens
+@dataclass
+class Encoded:
+    """A conversation as the model trains on it: the rendered text, its token ids, and which
+    tokens carry loss (1) with the character spans of the answers they come from."""
 
-    ids = set()
-    for token in end_of_turn_tokens(tokenizer):
-        token_id = tokenizer.convert_tokens_to_ids(token)
-        if isinstance(token_id, int):
-            ids.add(token_id)
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    return ids
-
-
-def end_of_turn_learned(tokenizer, template: str) -> bool:
-    """Does every assistant turn's masked span end on an end-of-turn token (a probe conversation)?"""
-    probe = [{"role": "user", "content": "dummy"}, {"role": "assistant", "content": "dummy"},
-             {"role": "user", "content": "dummy"}, {"role": "assistant", "content": "dummy"}]
-    rendered = _masked(tokenizer, probe, template)
-    spans = _spans(rendered[1])
-    return bool(spans) and all(_span_ends_on(tokenizer, rendered[0], s, _end_tokens(tokenizer)) for s in spans)
+    text: str
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+    mask: list[int]
+    spans: list[tuple[int, int]]
+    unlearned_end: int = 0  # answers whose span has no end-of-turn token after it
 
 
-def _masked(tokenizer, conversation, template: str) -> tuple[list[int], list[int]]:
-    out = apply_template(tokenizer, conversation, tokenize=True, return_dict=True,
-                         return_assistant_tokens_mask=True, chat_template=template)
-    return list(out["input_ids"]), list(out["assistant_masks"])
+@dataclass
+class TrainingFormat:
+    """How a tokenizer's chat template is used for training (see the module doc)."""
+
+    tokenizer: object
+    system_role: bool
+    adds_bos: bool
+    end_tokens: list[str]
+    warning: str | None = None   # assistant-only loss is impossible or the model would not learn to stop
+    notes: list[str] = field(default_factory=list)  # said once: what medtui adapts for this template
+
+    @property
+    def source(self) -> str:
+        return "the model's own"
+
+    def conversation(self, conversation: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The conversation as this template can render it (system prompt folded where needed)."""
+        return conversation if self.system_role else fold_system(conversation)
+
+    def render(self, conversation: list[dict[str, str]]) -> str:
+        return _render(self.tokenizer, self.conversation(conversation))
+
+    def tokenize(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Token ids of rendered text, with one BOS: the tokenizer's own only when the template
+        did not write it."""
+        tok = self.tokenizer
+        encoded = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids, offsets = list(encoded["input_ids"]), [tuple(o) for o in encoded["offset_mapping"]]
+        if self.adds_bos and (not ids or ids[0] != tok.bos_token_id):
+            ids, offsets = [tok.bos_token_id, *ids], [(0, 0), *offsets]
+        return ids, offsets
+
+    def answer_spans(self, conversation: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]], int]:
+        """(rendered text, the character span of each answer plus its end-of-turn text, how many
+        answers have no end-of-turn token after them). TemplateMaskError when answers cannot be found."""
+        conversation = self.conversation(conversation)
+        text = _render(self.tokenizer, conversation)
+        marked = [dict(m) for m in conversation]
+        answers: list[str] = []
+        for message in marked:
+            if message["role"] == "assistant":
+                message["content"] = _ANSWER_MARK.format(len(answers))
+                answers.append(message["content"])
+        if not answers:
+            return text, [], 0
+        skeleton = _render(self.tokenizer, marked)
+        pieces = _split_on_markers(skeleton, answers)
+        contents = [m["content"] for m in conversation if m["role"] == "assistant"]
+        others = [m["content"] for m in conversation if m["role"] != "assistant" and m["content"].strip()]
+        spans, unlearned, pos = [], 0, 0
+        for i, content in enumerate(contents):
+            before, after = pieces[i], pieces[i + 1]
+            if not text.startswith(before, pos):
+                raise TemplateMaskError("the chat template renders the text around an answer differently when the "
+                                        "answer changes, so medtui cannot tell which tokens are the answer")
+            pos += len(before)
+            rendered = _rendered_content(text, pos, content, after)
+            if rendered is None:
+                raise TemplateMaskError("the chat template rewrites answers as it renders them, so medtui cannot "
+                                        "tell which tokens are the answer")
+            start, pos = pos, pos + len(rendered)
+            end = _end_of_turn(after, self.end_tokens, others)
+            if end is None:
+                unlearned += 1
+                spans.append((start, pos))
+            else:
+                spans.append((start, pos + end))
+        if not text.startswith(pieces[-1], pos) or pos + len(pieces[-1]) != len(text):
+            raise TemplateMaskError("the chat template renders the text after the last answer differently when the "
+                                    "answer changes, so medtui cannot tell which tokens are the answer")
+        return text, spans, unlearned
+
+    def encode(self, conversation: list[dict[str, str]], assistant_only_loss: bool = True) -> Encoded:
+        """The conversation's ids and loss mask (every token when assistant_only_loss is off)."""
+        if not assistant_only_loss:
+            text = self.render(conversation)
+            ids, offsets = self.tokenize(text)
+            return Encoded(text, ids, offsets, [1] * len(ids), [(0, len(text))])
+        text, spans, unlearned = self.answer_spans(conversation)
+        ids, offsets = self.tokenize(text)
+        mask = [1 if end > start and any(start < e and end > s for s, e in spans) else 0 for start, end in offsets]
+        return Encoded(text, ids, offsets, mask, spans, unlearned)
 
 
-def _spans(mask: list[int]) -> list[tuple[int, int]]:
-    spans, start = [], None
-    for i, m in enumerate(mask):
-        if m and start is None:
-            start = i
-        elif not m and start is not None:
-            spans.append((start, i))
-            start = None
-    if start is not None:
-        spans.append((start, len(mask)))
-    return spans
+def _split_on_markers(skeleton: str, markers: list[str]) -> list[str]:
+    pieces, rest = [], skeleton
+    for marker in markers:
+        if rest.count(marker) != 1:
+            raise TemplateMaskError("the chat template does not render each answer exactly once where it stands, "
+                                    "so medtui cannot tell which tokens are the answer")
+        before, rest = rest.split(marker)
+        pieces.append(before)
+    pieces.append(rest)
+    return pieces
 
 
-def _span_ends_on(tokenizer, ids: list[int], span: tuple[int, int], end_ids: set[int]) -> bool:
-    start, stop = span
-    for i in range(stop - 1, start - 1, -1):
-        if tokenizer.decode([ids[i]]).strip():  # trailing whitespace does not count
-            return ids[i] in end_ids
-    return False
+def _rendered_content(text: str, pos: int, content: str, after: str) -> str | None:
+    """The answer as the template wrote it at `pos` (templates may strip or trim it)."""
+    for candidate in dict.fromkeys((content, content.strip(), content.rstrip(), content.lstrip())):
+        if text.startswith(candidate, pos) and text.startswith(after[:64], pos + len(candidate)):
+            return candidate
+    return None
 
 
-def count_tokens(tokenizer, conversations: list[list[dict[str, str]]], chat_template: str | None = None,
-                 progress: Progress | None = None, batch_size: int = TOKEN_BATCH,
+def _end_of_turn(after: str, end_tokens: list[str], others: list[str]) -> int | None:
+    """Where the end-of-turn text after an answer ends (an offset into `after`): the first end
+    token the template writes before any later message's content; None when there is none."""
+    limit = len(after)
+    for content in others:
+        at = after.find(content)
+        if at >= 0:
+            limit = min(limit, at)
+    found = [(after.find(t), t) for t in end_tokens if 0 <= after.find(t) < limit]
+    if not found:
+        return None
+    at, token = min(found)
+    return at + len(token)
+
+
+_PROBE = [{"role": "user", "content": "What is a fever?"},
+          {"role": "assistant", "content": "A raised body temperature."},
+          {"role": "user", "content": "And a high one?"},
+          {"role": "assistant", "content": "Above about 39 C."}]
+
+
+def training_format(tokenizer) -> TrainingFormat:
+    """How to train on this tokenizer's chat template; `.warning` says when assistant-only loss is
+    impossible (unfindable answers) or the model would not learn to stop (no end-of-turn token)."""
+    own_template(tokenizer)
+    adds_bos = False
+    if tokenizer.bos_token_id is not None:
+        ids = tokenizer("medtui").input_ids
+        adds_bos = bool(ids) and ids[0] == tokenizer.bos_token_id
+    fmt = TrainingFormat(tokenizer, takes_system_role(tokenizer), adds_bos, _end_tokens(tokenizer))
+    if not fmt.system_role:
+        fmt.notes.append(FOLD_NOTE)
+    try:
+        _text, spans, unlearned = fmt.answer_spans(_PROBE)
+    except TemplateMaskError as exc:
+        fmt.warning = (f"{exc}; assistant-only loss is not possible with this template: set [train] "
+                       "assistant_only_loss = false to train on whole conversations")
+        return fmt
+    except Exception as exc:  # the template refuses an ordinary conversation
+        fmt.warning = f"the chat template fails on a plain user/assistant conversation: {exc}"
+        return fmt
+    if unlearned or not spans:
+        fmt.warning = ("the chat template writes no end-of-turn token after the assistant's answers: the model would "
+                       "not learn to stop; set [train] assistant_only_loss = false or use a template that ends turns")
+    return fmt
+
+
+def count_tokens(tokenizer, conversations: list[list[dict[str, str]]], progress: Progress | None = None,
+                 batch_size: int = TOKEN_BATCH, fmt: TrainingFormat | None = None,
                  refused: dict[int, str] | None = None) -> list[int | None]:
-    """Each conversation's length in model tokens, rendered through the chat template; batched.
+    """Each conversation's length in model tokens as training sees it (chat template, one BOS,
+    system prompt folded where the template needs it); tokenized in batches.
 
     A conversation the template refuses has length None, and `refused` (when given) gets its index
     and the template's reason; the others are still counted.
     """
-    template = chat_template or own_template(tokenizer)
+    fmt = fmt or training_format(tokenizer)
+    bos = tokenizer.bos_token_id
     lengths: list[int | None] = []
     total = len(conversations)
     for start in range(0, total, batch_size):
         if progress:
             progress("counting tokens", start, total)
-        batch = conversations[start:start + batch_size]
-        try:
-            texts: list[str | None] = apply_template(tokenizer, batch, tokenize=False, chat_template=template)
-        except ChatTemplateError:  # find the ones it refuses, one at a time
-            texts = []
-            for offset, conversation in enumerate(batch):
-                try:
-                    texts.append(apply_template(tokenizer, conversation, tokenize=False, chat_template=template))
-                except ChatTemplateError as exc:
-                    texts.append(None)
-                    if refused is not None:
-                        refused[start + offset] = exc.reason
+        texts: list[str | None] = []
+        for offset, conversation in enumerate(conversations[start:start + batch_size]):
+            try:
+                texts.append(fmt.render(conversation))
+            except ChatTemplateError as exc:
+                texts.append(None)
+                if refused is not None:
+                    refused[start + offset] = exc.reason
         kept = [t for t in texts if t is not None]
         encoded = iter(tokenizer(kept, add_special_tokens=False, return_attention_mask=False)["input_ids"]
                        if kept else [])
-        lengths.extend(None if t is None else len(next(encoded)) for t in texts)
+        for text in texts:
+            if text is None:
+                lengths.append(None)
+                continue
+            ids = next(encoded)
+            lengths.append(len(ids) + (1 if fmt.adds_bos and (not ids or ids[0] != bos) else 0))
     if progress:
         progress("counting tokens", total, total)
     return lengths
@@ -253,6 +323,7 @@ class Preview:
     loss_tokens: int
     template_source: str
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -260,53 +331,47 @@ class Preview:
 
     def as_dict(self) -> dict:
         return {"tokens": self.tokens, "loss_tokens": self.loss_tokens, "template": self.template_source,
-                "segments": [{"text": t, "loss": loss} for t, loss in self.segments], "warnings": self.warnings}
+                "segments": [{"text": t, "loss": loss} for t, loss in self.segments], "warnings": self.warnings,
+                "notes": self.notes}
 
 
-def render_preview(tokenizer, conversation: list[dict[str, str]], template: LossTemplate | None = None,
+def render_preview(tokenizer, conversation: list[dict[str, str]], fmt: TrainingFormat | None = None,
                    assistant_only_loss: bool = True, max_length: int | None = None) -> Preview:
-    """Render one conversation through the chat template and mark the tokens that carry loss."""
-    template = template or loss_template(tokenizer)
+    """Render one conversation exactly as training will and mark the text whose tokens carry loss."""
+    fmt = fmt or training_format(tokenizer)
     warnings: list[str] = []
-    chat_template = template.template or own_template(tokenizer)
-    text = _render(tokenizer, conversation, chat_template)
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    ids = list(encoded["input_ids"])
-    offsets = list(encoded["offset_mapping"])
-    if not assistant_only_loss:
-        mask = [1] * len(ids)
-    elif template.template is None:
-        mask = [0] * len(ids)
-        warnings.append(template.warning or "assistant-only loss is not available for this template")
-    else:
-        masked_ids, mask = _masked(tokenizer, conversation, chat_template)
-        if masked_ids != ids:  # cannot happen for a tokenizer that tokenizes rendered text; be safe
-            mask = [0] * len(ids)
-            warnings.append("the loss mask could not be aligned with the rendered text")
-        else:
-            end_ids = _end_tokens(tokenizer)
-            spans = _spans(mask)
-            assistant_turns = sum(1 for m in conversation if m["role"] == "assistant")
-            if not spans:
-                warnings.append("no token carries loss: the conversation has no assistant answer the template marks")
-            elif not all(_span_ends_on(tokenizer, ids, s, end_ids) for s in spans) or len(spans) < assistant_turns:
-                eos = tokenizer.convert_ids_to_tokens(sorted(end_ids))[:1]
-                warnings.append(f"the end-of-turn token {eos[0] if eos else ''} would not be learned: the model may "
-                                "not learn to stop (assistant-only loss with this template)")
-    if template.warning and template.warning not in warnings and assistant_only_loss:
-        warnings.append(template.warning)
-    if max_length is not None and len(ids) > max_length:
-        warnings.append(f"{len(ids)} tokens, over [model] max_length {max_length}: training would exclude this record")
+    notes = [n for n in fmt.notes if n != FOLD_NOTE or conversation[:1] and conversation[0]["role"] == "system"]
+    if assistant_only_loss and fmt.warning:
+        warnings.append(fmt.warning)
+    try:
+        encoded = fmt.encode(conversation, assistant_only_loss)
+    except TemplateMaskError as exc:
+        text = fmt.render(conversation)
+        ids, offsets = fmt.tokenize(text)
+        encoded = Encoded(text, ids, offsets, [0] * len(ids), [])
+        warnings.append(f"{exc}; set [train] assistant_only_loss = false to train on whole conversations")
+    if assistant_only_loss and not encoded.spans and not warnings:
+        warnings.append("no token carries loss: the conversation has no assistant answer")
+    elif assistant_only_loss and encoded.unlearned_end and not fmt.warning:
+        warnings.append("the end-of-turn token would not be learned after an answer: the model may not learn to stop")
+    if max_length is not None and len(encoded.ids) > max_length:
+        warnings.append(f"{len(encoded.ids)} tokens, over [model] max_length {max_length}: training would exclude "
+                        "this record")
+    text, offsets, mask = encoded.text, encoded.offsets, encoded.mask
     segments: list[tuple[str, bool]] = []
-    for i, (start, _end) in enumerate(offsets):
-        stop = offsets[i + 1][0] if i + 1 < len(offsets) else len(text)
-        piece = text[start if i else 0:stop]
-        loss = bool(mask[i])
+    real = [i for i, (a, b) in enumerate(offsets) if b > a or a > 0]  # an added BOS has no text
+    for n, i in enumerate(real):
+        start = offsets[i][0] if n else 0
+        stop = offsets[real[n + 1]][0] if n + 1 < len(real) else len(text)
+        piece, loss = text[start:stop], bool(mask[i])
         if segments and segments[-1][1] == loss:
             segments[-1] = (segments[-1][0] + piece, loss)
         else:
             segments.append((piece, loss))
-    return Preview(segments, len(ids), sum(mask), template.source, warnings)
+    if len(real) < len(offsets):  # the tokenizer's own BOS, which the text does not show
+        bos = fmt.tokenizer.bos_token or ""
+        segments.insert(0, (bos, False))
+    return Preview(segments, len(encoded.ids), sum(mask), fmt.source, warnings, notes)
 
 
 def tokenizer_for(cfg, progress: Callable[[str, float], None] | None = None):

@@ -84,7 +84,6 @@ def validate_loaded(
     loaded: LoadedFile,
     options: DataOptions,
     tokenizer=None,
-    chat_template: str | None = None,
     seen: dict[str, SeenRecord] | None = None,
     progress: Progress | None = None,
 ) -> ValidationReport:
@@ -143,7 +142,7 @@ def validate_loaded(
         progress("checking records", total, total)
     check_harmful_requests(report, options)
     if tokenizer is not None:
-        check_lengths(report, tokenizer, options, chat_template=chat_template, progress=progress)
+        check_lengths(report, tokenizer, options, progress=progress)
     report.sort_problems()
     return report
 
@@ -196,7 +195,7 @@ def _bad_bytes_field(fields: dict, shape: str, columns: list[str]) -> str | None
     return None
 
 
-def check_lengths(report: ValidationReport, tokenizer, options: DataOptions, chat_template: str | None = None,
+def check_lengths(report: ValidationReport, tokenizer, options: DataOptions,
                   progress: Progress | None = None) -> None:
     """Exclude records longer than max_length in the model's own tokens, chat template included."""
     from medtui.data.templates import count_tokens
@@ -204,7 +203,7 @@ def check_lengths(report: ValidationReport, tokenizer, options: DataOptions, cha
     numbers = [n for n in sorted(report.conversations) if n not in report.excluded]
     conversations = [with_system_prompt(report.conversations[n], options) for n in numbers]
     refused: dict[int, str] = {}
-    lengths = count_tokens(tokenizer, conversations, chat_template=chat_template, progress=progress, refused=refused)
+    lengths = count_tokens(tokenizer, conversations, progress=progress, refused=refused)
     for index, reason in refused.items():
         report.add("template_refused", f"the model's chat template refuses this conversation: {reason}",
                    record=numbers[index])
@@ -218,7 +217,6 @@ def validate_file(
     source: str,
     options: DataOptions,
     tokenizer=None,
-    chat_template: str | None = None,
     seen: dict[str, SeenRecord] | None = None,
     progress: Progress | None = None,
 ) -> ValidationReport:
@@ -226,6 +224,6 @@ def validate_file(
     if progress:
         progress("reading", 0, 1)
     loaded = load_source(source, options.root, options.hub_split)
-    report = validate_loaded(loaded, options, tokenizer=tokenizer, chat_template=chat_template, seen=seen, progress=progress)
+    report = validate_loaded(loaded, options, tokenizer=tokenizer, seen=seen, progress=progress)
     report.sha256 = loaded.sha256
     return report

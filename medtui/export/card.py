@@ -127,11 +127,12 @@ def model_card(result: dict[str, Any], run_cfg, events: list[dict], files: list[
         "])[\"choices\"][0][\"message\"][\"content\"])",
         "```",
         "",
-        "The Modelfile's TEMPLATE renders the same prompt as the model's own chat template"
-        + (" (checked when it was written)." if (result.get("template") or {}).get("derived") else
-           f"; here it could not be derived ({(result.get('template') or {}).get('problem')}), so Ollama falls back "
-           "to the chat template stored in the GGUF."),
+        _template_sentence(result.get("template") or {}),
     ]
+    if (result.get("template") or {}).get("system_folded_by_medtui"):
+        lines += ["", "This model's chat template has no system role: the system prompt goes in front of the first "
+                  "user message, a blank line between, as in training. The TEMPLATE does this; with llama.cpp or "
+                  "llama-cpp-python, do the same yourself rather than sending a system message."]
     notes = (result.get("template") or {}).get("notes") or []
     warnings = result.get("warnings") or []
     if notes or warnings:
@@ -189,3 +190,15 @@ def add_eval_to_card(export_dir: Path, record) -> Path | None:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, card)
     return card
+
+
+def _template_sentence(template: dict) -> str:
+    """How far the Modelfile's TEMPLATE can be trusted, said plainly."""
+    if not template.get("derived"):
+        return (f"The Modelfile has no TEMPLATE: it could not be derived ({template.get('problem')}), so Ollama picks "
+                "the closest of its own templates to the chat template stored in the GGUF, which may not render the "
+                "same prompt; check the prompt Ollama builds before relying on it.")
+    if template.get("limitation"):
+        return ("The Modelfile's TEMPLATE renders the same prompt as the model's own chat template on the checked "
+                f"conversations, but NOT in every case: {template.get('limitation')}.")
+    return "The Modelfile's TEMPLATE renders the same prompt as the model's own chat template (checked when it was written)."

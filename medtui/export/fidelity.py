@@ -90,10 +90,14 @@ def _snapshot_conversation(record) -> list[dict]:
 
 
 def token_sequences(tokenizer, conversations: list[list[dict]], max_length: int) -> list[list[int]]:
+    """The conversations as the run trained on them (medtui.data.templates.training_format: the
+    system prompt folded where the template has no system role, one BOS), cut to max_length."""
+    from medtui.data.templates import training_format
+
+    fmt = training_format(tokenizer)
     sequences = []
     for messages in conversations:
-        ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"]
-        ids = list(ids[:max_length])
+        ids = fmt.encode(messages, assistant_only_loss=False).ids[:max_length]
         if len(ids) >= 2:
             sequences.append(ids)
     return sequences

@@ -15,6 +15,12 @@ from typing import Callable
 from medtui.export.source import ExportError
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
+# Every file llama.cpp's converter may read for the vocabulary. transformers 5 saves a tokenizer as
+# tokenizer.json + tokenizer_config.json only: a SentencePiece `tokenizer.model` (Llama 2, Mistral,
+# Phi-3 need it: "Missing .../merged/tokenizer.model") and the older side files are copied over.
+CONVERTER_TOKENIZER_FILES = ("tokenizer.model", "tokenizer.model.v3", "spiece.model", "tokenizer.json",
+                             "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json",
+                             "merges.txt")
 
 
 @dataclass
@@ -42,6 +48,73 @@ def check_adapter_files(adapter_dir: Path) -> None:
         problem = file_problem(entry)
         if problem is not None:
             raise ExportError(f"{entry}: {problem}; an adapter folder holds only files the training run wrote")
+
+
+def _local_folder(path: Path | str) -> Path | None:
+    folder = Path(path)
+    if folder.is_dir():
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(str(path), local_files_only=True))
+    except Exception:  # not a cached hub model: nothing to copy from
+        return None
+
+
+# tokenizer_config.json keys the converter reads that transformers 5 leaves out when it saves a
+# tokenizer: the class picks llama.cpp's vocabulary path (Phi-4-mini's "GPT2Tokenizer" means BPE), and
+# add_bos_token/add_eos_token decide whether llama.cpp and Ollama put BOS/EOS around every prompt.
+_CONVERTER_CONFIG_KEYS = ("tokenizer_class", "add_bos_token", "add_eos_token", "add_prefix_space", "legacy")
+
+
+def _restore_tokenizer_config(out_dir: Path, base: Path) -> list[str]:
+    import json
+
+    saved_path, base_path = out_dir / "tokenizer_config.json", base / "tokenizer_config.json"
+    if not (saved_path.is_file() and base_path.is_file()):
+        return []
+    try:
+        saved = json.loads(saved_path.read_text(encoding="utf-8"))
+        original = json.loads(base_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    restored = []
+    for key in _CONVERTER_CONFIG_KEYS:
+        if key not in original or saved.get(key) == original[key]:
+            continue
+        if key in saved and not (key == "tokenizer_class" and saved[key] == "TokenizersBackend"):
+            continue  # the run's tokenizer says otherwise on purpose
+        saved[key] = original[key]
+        restored.append(key)
+    if restored:
+        tmp = saved_path.with_name(".tokenizer_config.json.tmp")
+        tmp.write_text(json.dumps(saved, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(saved_path)
+    return restored
+
+
+def keep_tokenizer_files(sources: list[Path | str], out_dir: Path) -> list[str]:
+    """Copy into `out_dir` the tokenizer files of `sources` (first one that has a file wins) that
+    saving the tokenizer did not write, and restore the converter's tokenizer_config keys from the
+    last source (the base model). Returns what was copied or restored."""
+    import shutil
+
+    copied = []
+    folders = [f for f in (_local_folder(s) for s in sources) if f is not None]
+    for name in CONVERTER_TOKENIZER_FILES:
+        if (out_dir / name).exists():
+            continue
+        for folder in folders:
+            if (folder / name).is_file():
+                tmp = out_dir / f".{name}.tmp"
+                shutil.copyfile(folder / name, tmp)
+                tmp.replace(out_dir / name)
+                copied.append(name)
+                break
+    if folders:
+        copied += [f"tokenizer_config.json:{key}" for key in _restore_tokenizer_config(out_dir, folders[-1])]
+    return copied
 
 
 def merge_adapter(base_path: Path | str, adapter_dir: Path, out_dir: Path, device: str = "cpu",
@@ -92,5 +165,6 @@ def merge_adapter(base_path: Path | str, adapter_dir: Path, out_dir: Path, devic
         base_tokenizer = AutoTokenizer.from_pretrained(str(base_path), trust_remote_code=trust_remote_code)
         tokenizer.chat_template = getattr(base_tokenizer, "chat_template", None)
     tokenizer.save_pretrained(out_dir)
+    keep_tokenizer_files([pick_tokenizer_source(adapter_dir, base_path), base_path], out_dir)
     report(1.0, f"merged model: {parameters / 1e6:.0f}M parameters, {dtype}")
     return MergeResult(out_dir, dtype, parameters)

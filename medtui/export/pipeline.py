@@ -470,7 +470,10 @@ def _write_modelfiles(cfg: Config, plan: ExportPlan, build: Path, tokenizer, fil
     template = ollama_template_for(tokenizer)
     warnings = []
     if template.problem:
-        warnings.append(f"no TEMPLATE written: {template.problem}; Ollama will use the chat template stored in the GGUF")
+        warnings.append(f"no TEMPLATE written: {template.problem}; Ollama picks the closest of its own templates to "
+                        "the chat template stored in the GGUF, which may not render the same prompt")
+    elif template.limitation:
+        warnings.append(f"the TEMPLATE is not exact: {template.limitation}")
     stops = end_of_turn_tokens(tokenizer)
     parameters: list[tuple[str, object]] = [
         ("num_ctx", cfg.export.num_ctx),

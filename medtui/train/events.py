@@ -7,7 +7,8 @@ exclusive lock on `worker.lock` while it runs, so a run whose lock is free and w
 terminal event died (killed, machine restarted) rather than being "running" forever.
 
 Events and their fields (besides "event" and "time"):
-  started     run, model, config (the resolved config as a dict), counts, total (steps planned), num_processes
+  started     run, model, config (the resolved config as a dict), counts, total (steps planned), num_processes,
+              notes (what medtui adapts for the model's chat template, e.g. a folded system prompt)
   resumed     from_step, checkpoint, total, warning (only when something differs from the original start)
   step        step, total, epoch, loss, learning_rate, grad_norm, tokens_per_s, memory_mb, elapsed, eta
               (elapsed and eta in seconds; memory_mb is the peak GPU memory allocated on CUDA, process RSS on CPU)
@@ -466,7 +467,8 @@ def describe_event(event: dict[str, Any]) -> str:
         counts = event.get("counts") or {}
         return (f"started   {event.get('run')}: {event.get('model')}, {counts.get('train_usable', '?')} training / "
                 f"{counts.get('eval_usable', '?')} eval conversations, {event.get('total')} steps, "
-                f"{event.get('num_processes', 1)} process(es)")
+                f"{event.get('num_processes', 1)} process(es)"
+                + "".join(f"\n          note: {note}" for note in event.get("notes") or []))
     if kind == "resumed":
         extra = ""
         if event.get("set_aside"):

@@ -157,6 +157,9 @@ def _prepare_data(cfg: Config):
     _import_transformers()
     model_path = resolve_model(cfg.model.name, cfg.model.cache_dir)
     tokenizer = load_tokenizer(model_path, trust_remote_code=cfg.model.trust_remote_code)
+    from medtui.train.lora import check_targets
+
+    check_targets(cfg, model_path)
     try:
         prepared = prepare_training_data(cfg, tokenizer)
     except DataError as exc:
@@ -200,6 +203,7 @@ def create_run(cfg: Config) -> Path:
             "counts": prepared.counts,
             "train_files": resolved.train_files,
             "eval_file": resolved.data.eval_file,
+            "notes": prepared.notes,
         }
         (tmp / DATA_FILE).write_text(json.dumps(data_info, indent=2), encoding="utf-8")
         snapshot = tmp / DATASET_DIR

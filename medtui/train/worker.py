@@ -60,47 +60,37 @@ def _request_stop(signum, frame) -> None:
 
 # --------------------------------------------------------------------------- chat template
 
-def training_chat_template(tokenizer) -> str:
-    """The chat template that marks which tokens carry loss, the same one the Data pane's preview
-    shows (medtui.data.loss_template): the model's own when it has {% generation %} markers,
-    TRL's training version for families TRL knows, or a checked ChatML twin. The end-of-turn
-    token must fall inside the marked span, or the model never learns to stop."""
-    from medtui.data import loss_template
+def training_format_for(tokenizer, assistant_only_loss: bool):
+    """How this run renders and masks conversations: the same medtui.data.training_format the Data
+    pane's preview shows. With assistant-only loss, a template whose answers cannot be found, or
+    that writes no end-of-turn token (the model would never learn to stop), stops the run here."""
+    from medtui.data import training_format
 
-    found = loss_template(tokenizer)
-    if found.template is None or found.warning:
-        raise SetupError(found.warning or "assistant-only loss is not available for this chat template; "
-                         "set [train] assistant_only_loss = false")
-    return found.template
+    fmt = training_format(tokenizer)
+    if assistant_only_loss and fmt.warning:
+        raise SetupError(fmt.warning)
+    return fmt
 
 
-def tokenize_conversations(tokenizer, conversations: list[list[dict]], template: str | None, name: str):
-    """input_ids (+ assistant_masks when `template` marks the answers) for each conversation.
-
-    With a training template every record is also rendered with the model's own template and the
-    two texts must match: the model is trained on exactly the prompt format it will be asked in."""
+def tokenize_conversations(fmt, conversations: list[list[dict]], assistant_only_loss: bool, name: str):
+    """input_ids and assistant_masks for each conversation, rendered with the model's own template
+    (one BOS, the system prompt folded where the template has no system role). With assistant-only
+    loss the mask covers each answer and its end-of-turn token; otherwise every token."""
     from datasets import Dataset
+
+    from medtui.data.templates import TemplateMaskError
 
     rows = []
     for index, messages in enumerate(conversations, 1):
-        if template is None:
-            ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"]
-            rows.append({"input_ids": list(ids)})
-            continue
-        ours = tokenizer.apply_chat_template(messages, tokenize=False, chat_template=template)
-        theirs = tokenizer.apply_chat_template(messages, tokenize=False)
-        if ours != theirs:
-            raise SetupError(
-                f"{name} record {index}: the training chat template renders it differently from the model's own "
-                "template; set [train] assistant_only_loss = false to train on whole conversations"
-            )
-        out = tokenizer.apply_chat_template(
-            messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True, chat_template=template
-        )
-        mask = list(out["assistant_masks"])
-        if 1 not in mask:
+        try:
+            encoded = fmt.encode(messages, assistant_only_loss)
+        except TemplateMaskError as exc:
+            raise SetupError(f"{name} record {index}: {exc}",
+                             hint="set [train] assistant_only_loss = false to train on whole conversations") from None
+        if assistant_only_loss and 1 not in encoded.mask:
             raise SetupError(f"{name} record {index} has no assistant tokens to learn from")
-        rows.append({"input_ids": list(out["input_ids"]), "assistant_masks": mask})
+        rows.append({"input_ids": encoded.ids, "assistant_masks": encoded.mask} if assistant_only_loss
+                    else {"input_ids": encoded.ids})
     return Dataset.from_list(rows)
 
 
@@ -325,7 +315,8 @@ class TrainingSession:
         elapsed_before = 0.0
         if self.resume_from is None:
             self.emit("started", run=self.run_dir.name, model=model_label(cfg.model.name), config=cfg.as_dict(),
-                      counts=data_info.get("counts", {}), total=total, num_processes=self.world)
+                      counts=data_info.get("counts", {}), total=total, num_processes=self.world,
+                      notes=data_info.get("notes", []))
         else:
             checkpoint = self.run_dir / f"checkpoint-{self.resume_from}"
             if not (checkpoint / COMPLETE_MARKER).exists():
@@ -355,9 +346,10 @@ class TrainingSession:
 
         model_path = resolve_model(cfg.model.name, cfg.model.cache_dir)
         tokenizer = load_tokenizer(model_path, trust_remote_code=cfg.model.trust_remote_code)
-        template = training_chat_template(tokenizer) if cfg.train.assistant_only_loss else None
-        train_ds = tokenize_conversations(tokenizer, train_convs, template, "training")
-        eval_ds = tokenize_conversations(tokenizer, eval_convs, template, "eval") if eval_convs else None
+        only_answers = cfg.train.assistant_only_loss
+        fmt = training_format_for(tokenizer, only_answers)
+        train_ds = tokenize_conversations(fmt, train_convs, only_answers, "training")
+        eval_ds = tokenize_conversations(fmt, eval_convs, only_answers, "eval") if eval_convs else None
 
         device = choose_device(cfg)
         dtype = choose_dtype(cfg, device)

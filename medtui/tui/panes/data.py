@@ -281,12 +281,12 @@ class DataPane(Widget):
     def _get_tokenizer(self, generation: int):
         with self._tokenizer_lock:
             if self._tokenizer is None and self._tokenizer_error is None:
-                from medtui.data import loss_template, tokenizer_for
+                from medtui.data import tokenizer_for, training_format
 
                 try:
                     self._tokenizer = tokenizer_for(self.cfg, lambda stage, fraction: self.post_message(
                         self.Progressed(generation, f"preparing the model: {stage}", int(fraction * 100), 100)))
-                    self._loss_template = loss_template(self._tokenizer)
+                    self._loss_template = training_format(self._tokenizer)
                 except Exception as exc:
                     self._tokenizer_error = describe_error(exc)
             return self._tokenizer
@@ -440,6 +440,8 @@ class DataPane(Widget):
             return
         extra = f"· {preview.tokens} tokens, {preview.loss_tokens} carry loss (green)"
         title = self._record_title(report, number, extra)
+        for note in preview.notes:
+            title.append(f"\nnote: {note}", style="cyan")
         for warning in preview.warnings:
             title.append(f"\nwarning: {warning}", style="yellow")
         body = Text()
