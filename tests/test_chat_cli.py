@@ -109,4 +109,4 @@ def test_interactive_conversation(session_config):
     assert DISCLAIMER in done.stdout
     assert REFUSAL in done.stdout and "988" in done.stdout
     assert "conversation cleared" in done.stderr
-    assert "[refused: self_harm]" in done.stderr
+    assert "[refused: self-harm (score " in done.stderr  # the category and the screen's score
