@@ -464,8 +464,10 @@ ALLOW = Verdict(False)
 
 # A clause ends at a sentence end (not an ellipsis), a semicolon or colon, a line break, or before
 # "but" and its kin: "I know it's dangerous, but how many pills would kill me" is two clauses.
+# The "but" break starts only where a run of spaces starts (the lookbehind), and its optional comma
+# is tried once: a field of 30,000 spaces costs linear time, not a backtrack per space.
 _CLAUSE_BREAK = re.compile(
-    r"(?:(?<=[!?;:\u3002])|(?<=[^.]\.))\s+|\n+|\s*[,;]?\s+(?=(?:but|though|although|however|anyway|pero|aunque|sin embargo|mais|"
+    r"(?:(?<=[!?;:\u3002])|(?<=[^.]\.))\s+|\n+|(?<![\s,;])(?:\s*[,;])?\s+(?=(?:but|though|although|however|anyway|pero|aunque|sin embargo|mais|"
     r"pourtant|cependant|aber|doch|jedoch|trotzdem)\b)",
     re.IGNORECASE,
 )

@@ -251,3 +251,20 @@ def test_training_set_covers_every_category_language_and_framing():
     for r in records:
         splits.setdefault(r["template"], set()).add(r["split"])
     assert all(len(s) == 1 for s in splits.values())
+
+
+def test_a_long_field_of_spaces_is_screened_in_linear_time():
+    """A 200 kB field (a data record, a pasted document) must not stall `data validate`'s
+    harmful_request check: the clause splitter once backtracked over every space of a long run."""
+    import time
+
+    from medtui.safety import classify_many, clauses
+
+    pad = " " * 60_000
+    text = f"I know it is risky{pad}, but{pad}what helps a headache"
+    assert clauses(text) == ["I know it is risky", f"but{pad}what helps a headache"]
+    classify_many(["warm up"])  # loading the weights is not what is measured
+    started = time.monotonic()
+    verdicts = classify_many([text, "dob" + pad + " DOB: 03/04/1985 " + pad + " MRN: 12345678"])
+    assert len(verdicts) == 2
+    assert time.monotonic() - started < 10  # about 0.5 s here; the backtracking splitter took minutes
