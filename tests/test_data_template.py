@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from medtui.config import SAMPLE_TRAIN_FILES
+
 from medtui.data import DataOptions, count_tokens, render_preview, training_format, validate_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +31,8 @@ def fresh_tokenizer(embedded_model_dir):
 
 def sample_conversations():
     conversations = []
-    for path in sorted((ROOT / "data").glob("medical_*.*")):
+    # The training sample files and the held-out file (data/ also holds the eval suites' MCQ set and its card).
+    for path in [*(ROOT / name for name in SAMPLE_TRAIN_FILES), ROOT / "data" / "medical_eval.jsonl"]:
         conversations += validate_file(str(path), DataOptions()).usable_conversations()
     return conversations
 
