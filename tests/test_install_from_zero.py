@@ -186,5 +186,7 @@ def test_first_use_materializes_the_embedded_model_into_an_empty_cache(tmp_path)
     assert result["type"] == "llama" and result["parameters"] > 100_000_000
     assert result["answer"].strip(), "the materialized model generated nothing"
     assert "gguf" in result["modules"]  # the path that needs the gguf package really ran
-    outside = [m for m in result["modules"] if m.split(".")[0] in ("sklearn", "lm_eval", "nltk", "evaluate")]
+    # Every module the first use imported comes from a distribution pyproject.toml brings.
+    declared_closure = closure()
+    outside = {top: dists for top, dists in distributions_of(result["modules"]).items() if not dists & declared_closure}
     assert not outside, f"the fresh site-packages let in {outside}"
