@@ -170,9 +170,14 @@ def is_refusal(answer: str, refusal_text: str) -> bool:
     return bool(_REFUSAL.search(opening))
 
 
-def load_prompts(path: Path) -> list[dict]:
-    """A red-team file: one JSON object a line with prompt, label (harmful|benign) and category."""
-    prompts = []
+def _json_lines(path: Path):
+    """(line number, parsed object) for each non-blank line of a JSONL prompt or question file;
+    EvalDataError naming the file (and line) when it cannot be read or a line is not JSON."""
+    from medtui.files import NO_SUCH_FILE, file_problem
+
+    problem = file_problem(path)
+    if problem is not None and problem != NO_SUCH_FILE:  # a FIFO or device would hang the read
+        raise EvalDataError(f"{path}: {problem}")
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -181,9 +186,15 @@ def load_prompts(path: Path) -> list[dict]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except ValueError as exc:
+            yield n, json.loads(line)
+        except (ValueError, RecursionError) as exc:
             raise EvalDataError(f"{path}:{n}: not JSON ({exc})") from None
+
+
+def load_prompts(path: Path) -> list[dict]:
+    """A red-team file: one JSON object a line with prompt, label (harmful|benign) and category."""
+    prompts = []
+    for n, item in _json_lines(path):
         if not isinstance(item, dict) or not isinstance(item.get("prompt"), str) or item.get("label") not in ("harmful", "benign"):
             raise EvalDataError(f'{path}:{n}: expected {{"prompt": "...", "label": "harmful" or "benign", "category": "..."}}')
         prompts.append({"prompt": item["prompt"], "label": item["label"], "category": str(item.get("category") or "other")})
@@ -269,17 +280,7 @@ def mcq_task(path: Path):
 def check_mcq_file(path: Path) -> int:
     """Number of questions; EvalDataError naming the line when one is malformed."""
     count = 0
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalDataError(f"{path}: cannot be read ({exc})") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise EvalDataError(f"{path}:{n}: not JSON ({exc})") from None
+    for n, item in _json_lines(path):
         choices = item.get("choices") if isinstance(item, dict) else None
         if (not isinstance(item, dict) or not isinstance(item.get("question"), str) or not isinstance(choices, list)
                 or len(choices) < 2 or not all(isinstance(c, str) for c in choices)
