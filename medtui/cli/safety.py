@@ -37,11 +37,12 @@ def _read_lines(name: str) -> list[str]:
         data = sys.stdin.buffer.read()
         where = "standard input"
     else:
+        from medtui.files import file_problem
+
         path = Path(name)
-        if not path.exists():
-            raise UserError(f"{name}: no such file")
-        if path.is_dir():
-            raise UserError(f"{name}: is a folder, not a file of prompts")
+        problem = file_problem(path)  # a FIFO or /dev/zero would hang the read
+        if problem is not None:
+            raise UserError(f"{name}: {problem}")
         try:
             data = path.read_bytes()
         except OSError as exc:
