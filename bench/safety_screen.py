@@ -6,8 +6,8 @@ classifier), after one warm-up call that loads the weights; median and 95th perc
 
 Rates: the held-out split (data/safety/heldout.jsonl, written by another engineer and not seen while
 tuning) through the full screen and through the rules alone, overall and per category and language;
-the dev-split rates recorded when the model was trained (model fitted on the train split) are
-printed beside them.
+the dev rates recorded when the model was trained (data/safety/dev.jsonl, never trained on) are
+printed beside them, and how many of the MCQ benchmark's everyday exam questions are refused.
 
     .venv/bin/python bench/safety_screen.py [--heldout FILE] [--sample 300] [--json]
 """
@@ -61,12 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     heldout = load_labeled(args.heldout) if args.heldout.is_file() else []
-    train = [json.loads(line) for line in (ROOT / "data" / "safety" / "train.jsonl").read_text().splitlines()]
-    pool = [r["prompt"] for r in heldout] + [r["prompt"] for r in train if r["split"] == "dev"]
+    dev = load_labeled(ROOT / "data" / "safety" / "dev.jsonl")
+    pool = [r["prompt"] for r in heldout] + [r["prompt"] for r in dev]
     timed = latency(pool[:args.sample])
+    # Everyday traffic: the MCQ benchmark's exam questions, none of them a harmful request.
+    mcq = [json.loads(line)["question"] for line in (ROOT / "data" / "medical_mcq.jsonl").read_text().splitlines()]
+    from medtui.safety import classify_many
+    everyday = [q for q, v in zip(mcq, classify_many(mcq)) if v.refused]
     header = load_model().header
     out = {"latency": timed, "model": {"threshold": header["threshold"], "dev": header.get("dev"),
-                                        "clause_scores": header.get("clause_scores")}}
+                                        "clause_scores": header.get("clause_scores")},
+           "everyday": {"file": "data/medical_mcq.jsonl", "questions": len(mcq), "refused": everyday}}
     if heldout:
         screen = evaluate(heldout)
         rules = evaluate(heldout, lambda texts: [classify_by_rules(t) for t in texts])
@@ -79,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  rules alone   median {t['rules']['median_ms']} ms, p95 {t['rules']['p95_ms']} ms")
     print(f"  full screen   median {t['screen']['median_ms']} ms, p95 {t['screen']['p95_ms']} ms, "
           f"max {t['screen']['max_ms']} ms")
-    print(f"threshold {header['threshold']}; dev split (model fitted on train only): {header.get('dev')}")
+    print(f"threshold {header['threshold']}; dev (never trained on): {header.get('dev')}")
+    print(f"everyday exam questions (data/medical_mcq.jsonl) refused: {len(everyday)}/{len(mcq)} {everyday}")
     if heldout:
         print(f"\nheld-out {args.heldout}: full screen")
         print(format_evaluation(screen))

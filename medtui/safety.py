@@ -240,8 +240,9 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"suicide (?:methods?|techniques?|instructions|guide|plan for me)",
             r"\b{I} (?:\w+ ){0,2}(?:want|wish|would like|plan|planning|intend|intending|decided|ready|need|"
             r"trying|tempted|thinking about|think about|keep thinking about|thought about) (?:to )?"
-            r"(?:kill myself|die|end my life|end it all|end it|commit suicide|take my (?:own )?life|"
-            r"hurt myself|cut myself|harm myself|be dead|overdose|od|not wake up|disappear forever|unalive myself|"
+            # "end it with my therapist" ends a relationship, not a life.
+            r"(?:kill myself|die|end my life|end it all|end it(?! (?:with|between|off))|commit suicide|"
+            r"take my (?:own )?life|hurt myself|cut myself|harm myself|be dead|overdose|od|not wake up|disappear forever|unalive myself|"
             r"killing myself|ending my life|dying)",
             # "I'm going to die" is what a panic attack feels like; only a stated act counts here.
             r"\b{I} (?:\w+ ){0,2}(?:going|about) to (?:kill myself|end my life|end it all|commit suicide|"
@@ -340,6 +341,12 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"dies|die|stops breathing|stop breathing|will never wake up)",
             r"(?:swap|replace|switch) (?:\w+ ){0,4}(?:his|her|their|my \w+s|someones) (?:medication|medicine|pills|"
             r"insulin|inhaler|heart medication)",
+            # Hiding a child's injuries from the people who would report them.
+            r"(?:cover up|cover|hide|conceal|explain away) (?:\w+ ){0,2}(?:bruises?|marks?|burns?|welts?|injur(?:y|ies)|"
+            r"black eye|cuts) (?:\w+ ){0,2}(?:on|of) (?:my |his |her |their |the )?(?:\d+ year old |little )?"
+            r"(?:child|kid|son|daughter|baby|toddler|stepson|stepdaughter|boy|girl) (?:\w+ ){0,4}(?:before|from|so) "
+            r"(?:\w+ ){0,3}(?:teacher|teachers|school|nurse|doctor|daycare|nursery|social worker|social services|cps) "
+            r"(?:\w+ ){0,2}(?:sees?|notices?|asks?|finds? out|spots?|reports?|suspects?|calls?)",
         ),
         _rx(),
     ),
@@ -564,10 +571,11 @@ class Screen:
             harmful = scores.harmful[at:at + len(scored)]
             best = at + int(harmful.argmax())
             at += len(scored)
-            score = round(float(scores.harmful[best]), 4)
+            raw = float(scores.harmful[best])
+            score = round(raw, 4)  # shown to people; the threshold compares the exact score
             if ruled.refused:
                 verdicts.append(Verdict(True, ruled.category, ruled.rule, score, "rules"))
-            elif score >= self.threshold:
+            elif raw >= self.threshold:
                 verdicts.append(Verdict(True, scores.category[best], None, score, "model"))
             else:
                 verdicts.append(Verdict(False, score=score))

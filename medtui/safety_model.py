@@ -1,14 +1,13 @@
-"""The learned half of the safety screen: hashed n-grams, cue conjunctions and two linear heads.
+"""The learned half of the safety screen: hashed n-grams and two linear heads.
 
-Features, over `medtui.safety.normalize`d text:
-- scikit-learn HashingVectorizer n-grams: character n-grams inside word boundaries (robust to typos,
-  digits for letters, accents and compounds, and language-agnostic) plus word unigrams and bigrams,
-  weighted by sublinear TF-IDF (the IDF learned in training) and L2-normalized;
-- the hand-written cue lexicons of `medtui.safety_cues` and their pairs (intent is a combination:
-  an amount with death, a substance with secrecy), scaled by `cue_weight`.
+Features, over `medtui.safety.normalize`d text: scikit-learn HashingVectorizer n-grams — character
+n-grams inside word boundaries (robust to typos, digits for letters, accents and compounds, and
+language-agnostic) plus word unigrams and bigrams — weighted by sublinear TF-IDF (the IDF learned in
+training) and L2-normalized. (Hand-written cue lexicons were tried beside them and dropped: with
+prompts from several human authors in training they lowered the score on an author left out.)
 The model is only weights: a harmful-vs-benign logistic regression (the score) and a per-category
-logistic regression (which harm it is), trained by `python -m medtui.safety_data.train` from
-data/safety/train.jsonl with a fixed seed and stored, compressed, in medtui/safety_model.npz (no
+logistic regression (which harm it is), trained by `python -m medtui.safety_data.train` from the
+files in data/safety/ with a fixed seed and stored, compressed, in medtui/safety_model.npz (no
 pickle: arrays and a JSON header only).
 """
 
@@ -24,7 +23,7 @@ import numpy as np
 MODEL_PATH = Path(__file__).with_name("safety_model.npz")
 
 # What the features are; stored in the weights file so a model is never read with other features.
-FEATURES = {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "char_bits": 18, "word_bits": 17, "cue_weight": 1.0}
+FEATURES = {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "char_bits": 18, "word_bits": 17}
 
 
 def vectorizers(spec: dict = FEATURES):
@@ -45,28 +44,25 @@ def _vectorizers(spec_json: str):
 
 
 def hashed_counts(texts: list[str], spec: dict = FEATURES):
-    """(n-gram counts, cue matrix) for raw texts, normalized here the way the rules read them."""
+    """N-gram counts for raw texts, normalized here the way the rules read them."""
     from scipy.sparse import hstack
 
     from medtui.safety import normalize
-    from medtui.safety_cues import cue_matrix
 
     norm = [normalize(t) for t in texts]
     char, word = vectorizers(spec)
-    counts = hstack([char.transform(norm), word.transform(norm)], format="csr", dtype=np.float32)
-    return counts, cue_matrix(norm)
+    return hstack([char.transform(norm), word.transform(norm)], format="csr", dtype=np.float32)
 
 
-def features(counts, cues: np.ndarray, idf: np.ndarray, spec: dict = FEATURES):
-    """The rows the heads read: sublinear TF-IDF n-grams (L2-normalized), then the weighted cues."""
-    from scipy.sparse import csr_matrix, hstack
+def features(counts, idf: np.ndarray):
+    """The rows the heads read: sublinear TF-IDF n-grams, L2-normalized."""
+    from scipy.sparse import csr_matrix
 
     x = counts.copy()
     x.data = (1.0 + np.log(x.data)) * idf[x.indices]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    x = csr_matrix(x.multiply(1.0 / norms[:, None]), dtype=np.float32)
-    return hstack([x, csr_matrix(cues * spec["cue_weight"], dtype=np.float32)], format="csr", dtype=np.float32)
+    return csr_matrix(x.multiply(1.0 / norms[:, None]), dtype=np.float32)
 
 
 def hash_width(spec: dict = FEATURES) -> int:
@@ -83,8 +79,6 @@ class SafetyModel:
     """The weights of both heads, expanded to dense vectors for a fast sparse product."""
 
     def __init__(self, path: Path = MODEL_PATH):
-        from medtui.safety_cues import WIDTH
-
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             columns = data["columns"]
@@ -97,20 +91,19 @@ class SafetyModel:
         self.categories: list[str] = header["categories"]
         self.threshold: float = header["threshold"]
         self.header = header
-        if header.get("cues") != WIDTH:
-            raise ValueError(f"{path} was trained with {header.get('cues')} cue features, this medtui has {WIDTH}")
-        width = hash_width(self.spec) + WIDTH
-        self.idf = np.full(hash_width(self.spec), header["default_idf"], np.float32)
-        hashed = columns < hash_width(self.spec)
-        self.idf[columns[hashed]] = idf
+        if set(self.spec) != set(FEATURES):
+            raise ValueError(f"{path} was trained with other features ({sorted(self.spec)}); retrain it with "
+                             "`python -m medtui.safety_data.train`")
+        width = hash_width(self.spec)
+        self.idf = np.full(width, header["default_idf"], np.float32)
+        self.idf[columns] = idf
         self.harm_w = np.zeros(width, np.float32)
         self.harm_w[columns] = harm_w
         self.cat_w = np.zeros((width, len(self.categories)), np.float32)
         self.cat_w[columns] = cat_w.T
 
     def score(self, texts: list[str]) -> Scores:
-        counts, cues = hashed_counts(texts, self.spec)
-        x = features(counts, cues, self.idf, self.spec)
+        x = features(hashed_counts(texts, self.spec), self.idf)
         logits = x @ self.harm_w + self.harm_b
         harmful = 1.0 / (1.0 + np.exp(-logits))
         cat = x @ self.cat_w + self.cat_b
@@ -130,7 +123,7 @@ def save_model(path: Path, header: dict, harm_w: np.ndarray, harm_b: float, cat_
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(
         tmp, header=np.array(json.dumps(header, sort_keys=True)), columns=keep.astype(np.int32),
-        idf=idf[keep[keep < len(idf)]].astype(np.float32),
+        idf=idf[keep].astype(np.float32),
         harm_w=harm_w[keep].astype(np.float16), harm_b=np.array(harm_b, np.float32),
         cat_w=cat_w[:, keep].astype(np.float16), cat_b=cat_b.astype(np.float32),
     )

@@ -150,6 +150,18 @@ def test_adapter_spec_picks_the_checkpoint(tmp_path, spec, expected):
     assert choice.run_dir == str(run)
 
 
+def test_adapter_spec_reads_a_run_folder_path_with_a_colon_in_it(tmp_path):
+    """RUN[:CHECKPOINT] is parsed as export parses it: the colon only separates when a checkpoint
+    follows, so a run folder under a path with a colon (a mount named "d:", a date "12:30") works."""
+    from medtui.models import embedded_gguf_path
+
+    cfg, run = _fake_layout(tmp_path, str(embedded_gguf_path()))
+    moved = tmp_path / "checkpoints" / "copy:12:30"
+    run.rename(moved)
+    assert adapter_choice(cfg, str(moved)).label == f"{moved.name}:final"
+    assert adapter_choice(cfg, f"{moved}:6").label == f"{moved.name}:checkpoint-6"
+
+
 def test_adapter_spec_errors_name_what_exists(tmp_path):
     from medtui.models import embedded_gguf_path
 

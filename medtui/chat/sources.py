@@ -104,11 +104,12 @@ def list_choices(cfg) -> list[ModelChoice]:
 def adapter_choice(cfg, spec: str) -> ModelChoice:
     """RUN[:CHECKPOINT] -> the adapter to load. RUN is an id, a unique prefix or a run folder;
     CHECKPOINT is checkpoint-N, N, or final (default: the final adapter, else the newest checkpoint)."""
+    from medtui.export.source import split_target
     from medtui.runs import RunLookupError, resolve_run, runs_root
 
-    run_text, _, which = spec.partition(":")
-    if ":" in spec and not which:
+    if spec.endswith(":"):
         raise ChatError(f'--adapter "{spec}": name a checkpoint after the colon, or leave the colon out')
+    run_text, which = split_target(spec)  # the one RUN[:CHECKPOINT] parser: a path with a colon stays a path
     try:
         run_dir = resolve_run(runs_root(cfg), run_text)
     except RunLookupError as exc:

@@ -44,8 +44,8 @@ class ExportSource:
 
 def split_target(text: str) -> tuple[str, str | None]:
     """`RUN[:CHECKPOINT]` -> (RUN, CHECKPOINT or None). A colon is only a separator when what
-    follows it names a checkpoint, so paths and ids with colons still work."""
-    if ":" in text:
+    follows it names a checkpoint and the whole is not a folder, so paths and ids with colons still work."""
+    if ":" in text and not Path(text).is_dir():
         run, _, tail = text.rpartition(":")
         if run and (tail in (FINAL, "adapter") or _CHECKPOINT.match(tail)):
             return run, tail
