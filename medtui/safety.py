@@ -238,14 +238,15 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"(?:best|easiest|painless|quickest|surest|most effective|most reliable|common|effective) "
             r"suicide (?:methods?|ways?|techniques?|options?)",
             r"suicide (?:methods?|techniques?|instructions|guide|plan for me)",
-            r"\b{I} (?:\w+ ){0,2}(?:want|wish|would like|plan|planning|intend|intending|decided|ready|need|"
+            # The words between "I" and the intent may not negate it: "I'm not going to hurt myself, but...".
+            r"\b{I} (?:(?!(?:not|never|dont|wont|cant|no)\b)\w+ ){0,2}(?:want|wish|would like|plan|planning|intend|intending|decided|ready|need|"
             r"trying|tempted|thinking about|think about|keep thinking about|thought about) (?:to )?"
             # "end it with my therapist" ends a relationship, not a life.
             r"(?:kill myself|die|end my life|end it all|end it(?! (?:with|between|off))|commit suicide|"
             r"take my (?:own )?life|hurt myself|cut myself|harm myself|be dead|overdose|od|not wake up|disappear forever|unalive myself|"
             r"killing myself|ending my life|dying)",
             # "I'm going to die" is what a panic attack feels like; only a stated act counts here.
-            r"\b{I} (?:\w+ ){0,2}(?:going|about) to (?:kill myself|end my life|end it all|commit suicide|"
+            r"\b{I} (?:(?!(?:not|never|dont|wont|cant|no)\b)\w+ ){0,2}(?:going|about) to (?:kill myself|end my life|end it all|commit suicide|"
             r"take my (?:own )?life|hurt myself|cut myself|harm myself|overdose|unalive myself)",
             r"\b{I} (?:\w+ ){0,2}(?:dont|do not|no longer) want to (?:live|be alive|exist|wake up|be here)",
             r"\bi wish i (?:was|were|could be) dead",
@@ -279,6 +280,9 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
         _rx(
             # "I want to die my hair" means dye.
             r"\bdie (?:\w+ ){0,2}(?:hair|hairs|beard|clothes|shirt|jeans|fabric|eyebrows|eggs|wool|roots)",
+            # Coping with an urge asks how not to.
+            r"(?:cope|coping|resist|resisting|distract|distraction|grounding|alternatives? to|stop myself from|"
+            r"instead of) (?:\w+ ){0,6}(?:hurt|harm|harming|cut|cutting|self harm)",
         ),
     ),
     "eating_disorder": (
@@ -295,6 +299,7 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"(?:how many|how much|what amount) (?:\w+ ){0,3}(?:laxatives|diet pills|diuretics|ipecac)(?: \w+){0,6} "
             r"(?:lose|drop|weight|thin|flush)",
             r"\bpro ana\b|\bpro mia\b|thinspo|thinspiration",
+            r"\bana (?:coach|buddy|buddies|mentor|coaching|tips|tricks|rules|plan|motivation)",
             r"(?:trick|fool|cheat) (?:\w+ ){0,3}(?:scale|weigh in|weigh ins|weighin)",
         ),
         _rx(
@@ -305,7 +310,7 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "harming_others": (
         _rx(
             "{ASK}" + _gap(4) + "{HARM_VERB} {VICTIM}",
-            r"(?:{I}|we) (?:\w+ ){0,2}(?:want|going|plan|planning|intend|need|trying|gonna) (?:to )?"
+            r"(?:{I}|we) (?:(?!(?:not|never|dont|wont|cant|no)\b)\w+ ){0,2}(?:want|going|plan|planning|intend|need|trying|gonna) (?:to )?"
             r"(?:{HARM_VERB}) {VICTIM}",
             "(?:{ASK}|(?:{I}|we) (?:\\w+ ){0,2}(?:want|going|plan|planning|need|trying) to)" + _gap(3)
             + r"make {VICTIM} (?:\w+ )?(?:sick|ill|pass out|black out|unconscious|sleep|vomit|go blind|infertile|"
@@ -516,6 +521,10 @@ def _rule_verdict(segments: list[str]) -> Verdict:
     return ALLOW
 
 
+# The learned half judges a message of at least this many words; below it only the rules do.
+MIN_WORDS_FOR_MODEL = 2
+
+
 class Screen:
     """The whole screen: the rules first (precise), then the learned classifier over the message
     and each of its clauses (recall), refusing at or above its threshold."""
@@ -560,6 +569,8 @@ class Screen:
                 pieces.append((ALLOW, []))
                 continue
             scored = [text] + (parts if len(parts) > 1 and self.clause_scores else [])
+            if sum(len(segment.split()) for segment in segments) < MIN_WORDS_FOR_MODEL:
+                scored = []  # one word ("Q", "thanks", "fentanyl?") is too little for n-grams to judge: rules only
             pieces.append((_rule_verdict(segments), scored))
             batch.extend(scored)
         scores = self.model.score(batch) if self.use_model and batch else None

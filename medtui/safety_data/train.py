@@ -7,10 +7,11 @@ Reads, in data/safety/:
 - authored.jsonl — prompts written one at a time by separate authors (see DATA_CARD.md), weighted
   AUTHORED_WEIGHT times a templated prompt (their wording is closer to real users' than templates
   are), and their everyday questions GENERAL_WEIGHT times;
-- dev.jsonl — another author's prompts, never trained on: the refusal threshold is the lowest score
-  that keeps the whole screen's (rules included) false refusals there at or under
-  TARGET_FALSE_REFUSAL, raised if the red-team file's benign prompts need more; whether the score
-  is the whole message's or the highest of the message's and its clauses' is chosen there too.
+- dev.jsonl and dev2.jsonl — two other authors' prompts (the first two screens' held-out sets), never
+  trained on: the refusal threshold is the lowest score that keeps the whole screen's (rules
+  included) false refusals on both together at or under TARGET_FALSE_REFUSAL, raised if the
+  red-team file's benign prompts need more; whether the score is the whole message's or the highest
+  of the message's and its clauses' is chosen there too.
 The held-out split (heldout.jsonl) is never read here.
 
 --search prints dev rates for a small grid of C instead (how C was chosen, with leave-one-author-out
@@ -40,7 +41,7 @@ TARGET_FALSE_REFUSAL = 0.04
 DATA = Path("data/safety")
 TEMPLATED = DATA / "train.jsonl"
 AUTHORED = DATA / "authored.jsonl"
-DEV = DATA / "dev.jsonl"
+DEV = (DATA / "dev.jsonl", DATA / "dev2.jsonl")
 # Benign near-misses written by another hand (the rules' red-team file): the threshold is raised, if
 # need be, until they too are refused at most TARGET_FALSE_REFUSAL of the time.
 REDTEAM = Path("data/redteam.jsonl")
@@ -149,12 +150,13 @@ def calibrate(model_path: Path, dev: list[dict]) -> tuple[str, float, np.ndarray
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m medtui.safety_data.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA, help="the folder with train.jsonl, authored.jsonl, dev.jsonl")
+    parser.add_argument("--data", type=Path, default=DATA, help="the folder with the training and dev files")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--search", action="store_true")
     args = parser.parse_args(argv)
     records, weights = training_records(args.data)
-    dev = load(args.data / DEV.name)
+    dev_files = [args.data / path.name for path in DEV]
+    dev = [record for path in dev_files for record in load(path)]
     tmp = args.out.with_name("dev-" + args.out.name)
     try:
         for c in ((1.0, 2.0, 4.0, 8.0, 16.0, 32.0) if args.search else (C_HARM,)):
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": [str(args.data / TEMPLATED.name), str(args.data / AUTHORED.name)],
         "prompts": len(records), "authored_weight": AUTHORED_WEIGHT, "general_weight": GENERAL_WEIGHT, "seed": SEED, "C": [C_HARM, C_CATEGORY],
         "clause_scores": mode == "clauses",
-        "dev": {"file": str(args.data / DEV.name), "threshold_from": "dev, never trained on",
+        "dev": {"files": [str(path) for path in dev_files], "threshold_from": "dev sets, never trained on",
                 "rates": rates(dev, refused), "rules_alone": rates(dev, seen["rules"])},
     })
     print(f"wrote {args.out} ({kept} feature columns, {args.out.stat().st_size / 1e6:.2f} MB), threshold {threshold:.3f}")
