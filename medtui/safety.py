@@ -26,8 +26,9 @@ from medtui.errors import MedtuiError
 CATEGORIES = ("self_harm", "eating_disorder", "child_harm", "harming_others", "overdose", "dangerous_combination",
               "home_surgery", "prescription_drugs")
 RULE_CATEGORIES = ("self_harm", "eating_disorder", "harming_others", "overdose", "home_surgery", "prescription_drugs")
-# Refusals in these categories add the crisis text.
-CRISIS_CATEGORIES = ("self_harm", "eating_disorder")
+# Refusals in these categories add the crisis text. A lethal-dose ask ("how many of my nan's pills
+# to not wake up") is most often about the asker, so overdose refusals carry it too.
+CRISIS_CATEGORIES = ("self_harm", "eating_disorder", "overdose")
 
 
 # ------------------------------------------------------------------------------------------------
