@@ -165,7 +165,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_new_tokens": Key(256, "int", "longest answer in tokens", minimum=1, maximum=INT32_MAX),
         "repetition_penalty": Key(1.1, "float", "penalty on repeated tokens (1 is none)", minimum=0.0, exclusive_minimum=True, maximum=10.0),
         "context_length": Key(2048, "int", "tokens of history kept; oldest turns drop first", minimum=64, maximum=INT32_MAX),
-        "crisis_text": Key(DEFAULT_CRISIS_TEXT, "str", "added to refusals of self-harm requests: where to find crisis help"),
+        "crisis_text": Key(DEFAULT_CRISIS_TEXT, "str", "added to refusals of self-harm, eating-disorder and overdose requests: where to find crisis help"),
     },
     "eval": {
         "max_new_tokens": Key(128, "int", "longest answer in tokens in the answers and safety suites (greedy)", minimum=1, maximum=INT32_MAX),
