@@ -12,7 +12,7 @@ import pytest
 from conftest import write_test_config
 from medtui.config import load_config
 from medtui.tui.app import MedTUI
-from medtui.tui.panes.chat import AnswerMessage, UserMessage
+from medtui.tui.panes.chat import AnswerMessage, RefusalNote, UserMessage
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +68,8 @@ async def test_harmful_message_is_refused_without_loading_the_model(tmp_path):
         assert answer.has_class("refused")
         assert pane.sides["left"].last_answer.startswith("I don't have enough information to answer this safely.")
         assert re.search(r"refused: home surgery \(score [01]\.\d\d\)", _status(app)), _status(app)
+        note = app.query_one("#chat-left-log").query_one(RefusalNote)  # stays with the message in the transcript
+        assert re.search(r"refused: home surgery \(score [01]\.\d\d\)", str(note.render()))
         assert not pane.sides["left"].session.backend.loaded
 
 

@@ -62,6 +62,10 @@ class UserMessage(Static):
         super().__init__(f"You: {text}", markup=False, **kwargs)
 
 
+class RefusalNote(Static):
+    """Under a refused answer: which harm the screen saw and its score, kept with the message."""
+
+
 class AnswerMessage(Markdown):
     """One model answer, rendered as Markdown while it streams."""
 
@@ -99,6 +103,7 @@ class ChatPane(Widget):
     ChatPane AnswerMessage { margin: 0; padding: 0; }
     ChatPane AnswerMessage.refused { border-left: thick $warning; padding-left: 1; }
     ChatPane AnswerMessage.failed { border-left: thick $error; padding-left: 1; }
+    ChatPane RefusalNote { color: $warning; padding-left: 2; }
     ChatPane #chat-input { dock: bottom; margin: 0 1; }
     /* Compact screens have one-row Selects (medtui.tui.layout.fit_controls): labels on the same row. */
     Screen.-narrow ChatPane #chat-bar Label, Screen.-short ChatPane #chat-bar Label { padding: 0 1 0 0; }
@@ -393,7 +398,10 @@ class ChatPane(Widget):
             side.last_answer = reply.text
             side.last_finish = reply.finish
             if reply.refused and widget is not None:
+                from medtui.safety import describe
+
                 widget.add_class("refused")
+                await widget.parent.mount(RefusalNote(describe(reply.verdict), markup=False), after=widget)
             side.state, side.detail = ("ready", self._reply_stats(reply))
         self._render_status(message.side)
 
