@@ -36,6 +36,17 @@ def report(exc: MedtuiError) -> int:
     return exc.code
 
 
+def confirm(question: str, no_terminal: str, hint: str | None = None) -> bool:
+    """Ask `question [y/N]` on the terminal; without a terminal to answer in, refuse with `no_terminal`."""
+    if not sys.stdin.isatty():
+        raise UserError(no_terminal, hint=hint)
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
 def config_options() -> argparse.ArgumentParser:
     """--config and --set, shared by every command."""
     parent = argparse.ArgumentParser(add_help=False)

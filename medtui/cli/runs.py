@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medtui.cli import EXIT_FAILED, RUN_HELP, UserError, config_from
+from medtui.cli import EXIT_FAILED, RUN_HELP, UserError, config_from, confirm
 
 
 def register(sub, common) -> None:
@@ -265,15 +265,10 @@ def cmd_delete(args) -> int:
     except RunBusyError as exc:
         raise UserError(str(exc), EXIT_FAILED, hint=exc.hint) from None
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UserError(f"delete run {summary.run_id}: pass --yes to delete without a terminal to confirm in")
         what = (f"run {summary.run_id} ({summary.status}, {len(summary.checkpoints)} checkpoint(s), "
                 f"{format_bytes(folder_bytes(run_dir))})")
-        try:
-            answer = input(f"Delete {what}? This cannot be undone. [y/N] ")
-        except EOFError:
-            answer = ""
-        if answer.strip().lower() not in ("y", "yes"):
+        if not confirm(f"Delete {what}? This cannot be undone.",
+                       f"delete run {summary.run_id}: pass --yes to delete without a terminal to confirm in"):
             print("Not deleted.")
             return EXIT_FAILED
     try:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medtui.cli import EXIT_FAILED, EXIT_OK, RUN_HELP, UserError, config_from, show_usage
+from medtui.cli import EXIT_FAILED, EXIT_OK, RUN_HELP, UserError, config_from, confirm, show_usage
 from medtui.train.events import describe_event, format_number
 
 
@@ -210,13 +210,8 @@ def resume_command(args) -> int:
     for warning in plan.warnings:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     if plan.later and not args.yes:
-        if not sys.stdin.isatty():
-            raise UserError(plan.later_question(), hint="pass --yes to go ahead without a terminal to confirm in")
-        try:
-            answer = input(f"{plan.later_question()}. Resume from step {plan.checkpoint}? [y/N] ")
-        except EOFError:
-            answer = ""
-        if answer.strip().lower() not in ("y", "yes"):
+        if not confirm(f"{plan.later_question()}. Resume from step {plan.checkpoint}?", plan.later_question(),
+                       hint="pass --yes to go ahead without a terminal to confirm in"):
             print("Not resumed; nothing changed.")
             return EXIT_FAILED
     try:
