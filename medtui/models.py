@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +24,13 @@ EMBEDDED_LABEL = f"{EMBEDDED_NAME} (embedded)"
 _MARKER = "medtui-materialized.json"
 
 Progress = Callable[[str, float], None]
+
+# While transformers builds a model it swaps process-wide functions (PreTrainedModel.tie_weights,
+# torch.nn.init.*; accelerate's init_empty_weights swaps nn.Module.register_parameter) and puts back
+# what it found on exit. Two builds in two threads (the Chat pane's compare mode loads both sides at
+# once) can put back the swapped ones, and every later model in the process then loads with an
+# untied, empty lm_head: uniform logits, a loss of ln(vocabulary). Every in-process build holds this.
+MODEL_BUILD_LOCK = threading.RLock()
 
 
 class ModelNotAvailable(UsageError):
@@ -80,7 +88,7 @@ def materialize_embedded(cache_dir: str = "", progress: Progress | None = None) 
     if is_materialized(target):
         return target
     report = progress or (lambda stage, fraction: None)
-    with _file_lock(target.parent / f".{EMBEDDED_NAME}.lock"):
+    with _file_lock(target.parent / f".{EMBEDDED_NAME}.lock"), MODEL_BUILD_LOCK:
         if is_materialized(target):  # another process finished while we waited
             return target
         gguf = embedded_gguf_path()

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from medtui.chat import ChatSession, GenerationSettings, make_backend
-from medtui.chat.sources import gguf_choice, run_adapters
+from medtui.chat.sources import base_choice, gguf_choice, run_adapters
 from medtui.config import load_config
 from medtui.safety import SafetySettings
 
@@ -119,3 +119,29 @@ def test_history_is_kept_within_the_context(backend):
     assert dropped[0] == 0 and dropped[-1] > 0, dropped
     assert len(session.turns) == 6  # the conversation itself is kept whole; only what is sent is trimmed
 
+
+
+def test_two_models_loading_at_once_leave_later_models_whole(cfg, trained_run):
+    # Compare mode loads both sides in two threads. transformers swaps process-wide functions
+    # while it builds a model; unserialised, the two loads put the swapped ones back and every
+    # later model in the process came out with an empty lm_head (CI saw a held-out loss of
+    # ln(49152) = 10.8 in the Eval pane after the compare test).
+    for _ in range(4):
+        sides = [make_backend(base_choice(cfg), cfg), make_backend(run_adapters(trained_run)[0], cfg)]
+        threads = [threading.Thread(target=side.load) for side in sides]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(side.loaded for side in sides)
+        for side in sides:
+            side.unload()
+    later = make_backend(base_choice(cfg), cfg)
+    later.load()
+    import torch
+
+    model, tokenizer = later.hf_model
+    ids = tokenizer("Dehydration happens when the body loses more water than it takes in.", return_tensors="pt").input_ids
+    with torch.inference_mode():
+        loss = model(ids, labels=ids).loss.item()
+    assert loss < 6, f"a loss of {loss:.2f} is a model that predicts nothing"

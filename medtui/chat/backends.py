@@ -210,21 +210,24 @@ class TransformersBackend(Backend):
             torch.set_num_threads(worker_threads())
             kwargs["dtype"] = torch.float32
             self.device_used = f"cpu (float32, {_threads(torch.get_num_threads())})"
-        report(f"loading {self.base_path} on {self.device_used}")
-        try:
-            model = AutoModelForCausalLM.from_pretrained(str(self.base_path), **kwargs)
-        except (OSError, ValueError) as exc:
-            raise ChatError(f"cannot load the model {self.base_path}: {exc}") from None
-        if self.adapter_path is not None:
-            report(f"applying the adapter {self.adapter_path}")
-            from peft import PeftModel
+        from medtui.models import MODEL_BUILD_LOCK
 
+        report(f"loading {self.base_path} on {self.device_used}")
+        with MODEL_BUILD_LOCK:  # compare mode loads two models at once
             try:
-                model = PeftModel.from_pretrained(model, str(self.adapter_path))
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise ChatError(f"cannot apply the adapter {self.adapter_path}: {exc}") from None
-            if not cuda:
-                model = model.merge_and_unload()
+                model = AutoModelForCausalLM.from_pretrained(str(self.base_path), **kwargs)
+            except (OSError, ValueError) as exc:
+                raise ChatError(f"cannot load the model {self.base_path}: {exc}") from None
+            if self.adapter_path is not None:
+                report(f"applying the adapter {self.adapter_path}")
+                from peft import PeftModel
+
+                try:
+                    model = PeftModel.from_pretrained(model, str(self.adapter_path))
+                except (OSError, ValueError, RuntimeError) as exc:
+                    raise ChatError(f"cannot apply the adapter {self.adapter_path}: {exc}") from None
+                if not cuda:
+                    model = model.merge_and_unload()
         model.eval()
         from medtui.models import end_of_turn_tokens
 

@@ -128,10 +128,13 @@ def score_merged(merged_dir: Path, sequences: list[list[int]], device: str = "cp
     import torch
     from transformers import AutoModelForCausalLM
 
+    from medtui.models import MODEL_BUILD_LOCK
+
     if device != "cuda":
         torch.set_num_threads(worker_threads())
-    model = AutoModelForCausalLM.from_pretrained(str(merged_dir), dtype="auto",
-                                                 device_map={"": device} if device == "cuda" else None)
+    with MODEL_BUILD_LOCK:
+        model = AutoModelForCausalLM.from_pretrained(str(merged_dir), dtype="auto",
+                                                     device_map={"": device} if device == "cuda" else None)
     model.eval()
     total_nll, total = 0.0, 0
     predictions = []

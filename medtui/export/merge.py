@@ -121,7 +121,7 @@ def merge_adapter(base_path: Path | str, adapter_dir: Path, out_dir: Path, devic
                   trust_remote_code: bool = False,
                   report: Callable[[float, str], None] = lambda f, m: None) -> MergeResult:
     check_adapter_files(adapter_dir)
-    from medtui.models import quiet_library_chatter
+    from medtui.models import MODEL_BUILD_LOCK, quiet_library_chatter
 
     quiet_library_chatter()
     import torch
@@ -135,24 +135,25 @@ def merge_adapter(base_path: Path | str, adapter_dir: Path, out_dir: Path, devic
 
         torch.set_num_threads(worker_threads())
     report(0.02, "loading the base model in its original precision")
-    try:
-        base = AutoModelForCausalLM.from_pretrained(
-            str(base_path), dtype="auto", device_map={"": device} if device == "cuda" else None,
-            trust_remote_code=trust_remote_code, low_cpu_mem_usage=True,
-        )
-    except OSError as exc:
-        raise ExportError(f"the base model {base_path} cannot be loaded: {exc}") from None
-    dtype = str(base.dtype).replace("torch.", "")
-    report(0.35, f"loading the adapter from {adapter_dir.name}/")
-    try:
-        model = PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise ExportError(f"the adapter in {adapter_dir} does not fit the base model {base_path}: {exc}") from None
-    report(0.5, "merging the LoRA weights")
-    try:
-        merged = model.merge_and_unload(progressbar=False, safe_merge=True)
-    except ValueError as exc:  # safe_merge found NaNs: the training diverged
-        raise ExportError(f"the adapter in {adapter_dir} cannot be merged: {exc}") from None
+    with MODEL_BUILD_LOCK:  # the TUI may be loading a chat model at the same time
+        try:
+            base = AutoModelForCausalLM.from_pretrained(
+                str(base_path), dtype="auto", device_map={"": device} if device == "cuda" else None,
+                trust_remote_code=trust_remote_code, low_cpu_mem_usage=True,
+            )
+        except OSError as exc:
+            raise ExportError(f"the base model {base_path} cannot be loaded: {exc}") from None
+        dtype = str(base.dtype).replace("torch.", "")
+        report(0.35, f"loading the adapter from {adapter_dir.name}/")
+        try:
+            model = PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ExportError(f"the adapter in {adapter_dir} does not fit the base model {base_path}: {exc}") from None
+        report(0.5, "merging the LoRA weights")
+        try:
+            merged = model.merge_and_unload(progressbar=False, safe_merge=True)
+        except ValueError as exc:  # safe_merge found NaNs: the training diverged
+            raise ExportError(f"the adapter in {adapter_dir} cannot be merged: {exc}") from None
     parameters = sum(p.numel() for p in merged.parameters())
     report(0.6, f"saving safetensors ({dtype})")
     out_dir.mkdir(parents=True, exist_ok=True)

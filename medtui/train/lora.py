@@ -45,8 +45,10 @@ def empty_model(model_path, trust_remote_code: bool = False):
     from accelerate import init_empty_weights
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    from medtui.models import MODEL_BUILD_LOCK
+
     config = AutoConfig.from_pretrained(str(model_path), trust_remote_code=trust_remote_code)
-    with init_empty_weights():
+    with MODEL_BUILD_LOCK, init_empty_weights():
         return AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
 
 
