@@ -195,6 +195,9 @@ def test_a_corrupt_run_is_listed_as_corrupt_with_its_reason_and_the_others_still
     assert shown.returncode == 0 and reason in shown.stdout, shown.stderr
     status = cli(workspace, "train", "status")
     assert status.returncode == 0, status.stderr
+    assert any(line.startswith(STOPPED) and "corrupt" in line for line in status.stdout.splitlines()), status.stdout
+    one = json.loads(cli(workspace, "train", "status", STOPPED, "--json").stdout)
+    assert one["status"] == "corrupt" and reason in one["message"]
     # It can still be deleted.
     done = cli(workspace, "runs", "delete", STOPPED, "--yes")
     assert done.returncode == 0, done.stderr

@@ -64,31 +64,31 @@ def _run_dir(cfg, ref: str | None) -> Path:
 
 # --------------------------------------------------------------------------- formatting
 
-def run_summary(run_dir: Path) -> dict[str, Any]:
-    from medtui.runs import run_adapters
+def run_summary(run_dir: Path, index=None) -> dict[str, Any]:
+    """`train status`'s view of a run: the Runs summary (so a corrupt run says so) plus what only a
+    live run has (its worker's pid, the ETA) and the checkpoints it can resume from."""
+    from medtui.runs import RunIndex
     from medtui.train.events import complete_checkpoints, run_state, worker_pid
 
-    state = run_state(run_dir)
-    last = state.last_step or {}
-    evals = state.evals
-    started = state.started or {}
-    terminal = state.terminal if state.status in ("finished", "stopped", "failed") else None
-    final = [a for a in run_adapters(run_dir) if a.step is None]
+    index = index or RunIndex(run_dir.parent)
+    summary = index.summary(run_dir)
+    running = summary.status == "running"
+    last = (run_state(run_dir, index.tail(run_dir).events).last_step or {}) if running else {}
     return {
-        "run": run_dir.name,
-        "dir": str(run_dir),
-        "status": state.status,
-        "model": started.get("model"),
-        "step": last.get("step", 0),
-        "total": last.get("total", started.get("total")),
-        "epoch": last.get("epoch"),
-        "loss": last.get("loss"),
-        "eval_loss": evals[-1]["eval_loss"] if evals else None,
-        "eta": last.get("eta") if state.status == "running" else None,
-        "pid": worker_pid(run_dir) if state.status == "running" else None,
+        "run": summary.run_id,
+        "dir": str(summary.run_dir),
+        "status": summary.status,
+        "model": summary.model,
+        "step": summary.step,
+        "total": summary.total_steps,
+        "epoch": summary.epoch,
+        "loss": summary.last_loss,
+        "eval_loss": summary.last_eval_loss,
+        "eta": last.get("eta"),
+        "pid": worker_pid(run_dir) if running else None,
         "checkpoints": [step for step, _ in complete_checkpoints(run_dir)],
-        "adapter": str(final[0].path) if final else None,
-        "message": terminal.get("message") if terminal else None,
+        "adapter": str(summary.adapter.path) if summary.adapter else None,
+        "message": summary.message,
     }
 
 
@@ -140,7 +140,7 @@ def start_command(args) -> int:
 
 
 def status_command(args) -> int:
-    from medtui.runs import run_dirs, runs_root
+    from medtui.runs import RunIndex, run_dirs, runs_root
 
     cfg = config_from(args)
     if args.run:
@@ -152,7 +152,8 @@ def status_command(args) -> int:
             if value is not None:
                 print(f"{key:12} {value}")
         return EXIT_OK
-    summaries = [run_summary(path) for path in run_dirs(runs_root(cfg))]
+    index = RunIndex(runs_root(cfg))
+    summaries = [run_summary(path, index) for path in run_dirs(index.root)]
     if args.json:
         print(json.dumps({"runs": summaries}))
         return EXIT_OK
