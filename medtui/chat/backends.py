@@ -237,7 +237,8 @@ class TransformersBackend(Backend):
         self._stop_ids = sorted(i for i in stop_ids if isinstance(i, int) and i >= 0)
         if not self._stop_ids:
             raise ChatError(f"the tokenizer in {tokenizer_from} names no end-of-turn token; answers would never stop")
-        from medtui.export.template import jinja_renderer, system_folder, tokenizer_adds_bos
+        from medtui.data.templates import tokenizer_adds_bos
+        from medtui.export.template import jinja_renderer, system_folder
 
         self._render = jinja_renderer(tokenizer)
         self._fold = system_folder(self._render)  # Mistral, Gemma: the system prompt as training puts it
@@ -261,7 +262,7 @@ class TransformersBackend(Backend):
     def _encode(self, messages: Messages) -> Any:
         from transformers import BatchEncoding
 
-        from medtui.export.template import with_one_bos
+        from medtui.data.templates import with_one_bos
 
         text = self._render(self._fold(messages), True)
         ids = self._tokenizer(text, add_special_tokens=False).input_ids
@@ -444,7 +445,7 @@ class GGUFBackend(Backend):
     def _prompt_ids(self, messages: Messages) -> list[int]:
         """The prompt as llama.cpp's server and Ollama build it: the GGUF's chat template, the special
         tokens parsed, one BOS in front when the GGUF says the model wants one (never two)."""
-        from medtui.export.template import with_one_bos
+        from medtui.data.templates import with_one_bos
 
         prompt = self._formatter(messages=self._fold(messages)).prompt
         return with_one_bos(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True),

@@ -125,6 +125,30 @@ class Encoded:
     unlearned_end: int = 0  # answers whose span has no end-of-turn token after it
 
 
+def tokenizer_adds_bos(tokenizer) -> bool:
+    """Whether tokenizing text puts the BOS token in front by itself. Training then puts one in
+    front of each rendered conversation, and llama.cpp and Ollama do the same at inference."""
+    bos_id = getattr(tokenizer, "bos_token_id", None)
+    if not getattr(tokenizer, "bos_token", None) or bos_id is None:
+        return False
+    ids = tokenizer("medtui").input_ids
+    return bool(ids) and ids[0] == bos_id
+
+
+def with_one_bos(ids: list[int], bos_id: int | None, adds_bos: bool) -> list[int]:
+    """Token ids of a rendered conversation as training, llama.cpp and Ollama see them: one BOS in
+    front when the tokenizer adds one (a BOS the template writes itself is not doubled), none added
+    when it does not."""
+    ids = list(ids)
+    if not adds_bos or bos_id is None or bos_id < 0:
+        return ids
+    while len(ids) >= 2 and ids[0] == bos_id and ids[1] == bos_id:
+        ids.pop(0)
+    if not ids or ids[0] != bos_id:
+        ids.insert(0, bos_id)
+    return ids
+
+
 @dataclass
 class TrainingFormat:
     """How a tokenizer's chat template is used for training (see the module doc)."""
@@ -153,9 +177,9 @@ class TrainingFormat:
         tok = self.tokenizer
         encoded = tok(text, add_special_tokens=False, return_offsets_mapping=True)
         ids, offsets = list(encoded["input_ids"]), [tuple(o) for o in encoded["offset_mapping"]]
-        if self.adds_bos and (not ids or ids[0] != tok.bos_token_id):
-            ids, offsets = [tok.bos_token_id, *ids], [(0, 0), *offsets]
-        return ids, offsets
+        bos_ids = with_one_bos(ids, tok.bos_token_id, self.adds_bos)
+        shift = len(bos_ids) - len(ids)  # 1: a BOS put in front; negative: a doubled BOS dropped
+        return bos_ids, ([(0, 0)] * shift + offsets) if shift >= 0 else offsets[-shift:]
 
     def answer_spans(self, conversation: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]], int]:
         """(rendered text, the character span of each answer plus its end-of-turn text, how many
@@ -254,11 +278,7 @@ def training_format(tokenizer) -> TrainingFormat:
     """How to train on this tokenizer's chat template; `.warning` says when assistant-only loss is
     impossible (unfindable answers) or the model would not learn to stop (no end-of-turn token)."""
     own_template(tokenizer)
-    adds_bos = False
-    if tokenizer.bos_token_id is not None:
-        ids = tokenizer("medtui").input_ids
-        adds_bos = bool(ids) and ids[0] == tokenizer.bos_token_id
-    fmt = TrainingFormat(tokenizer, takes_system_role(tokenizer), adds_bos, _end_tokens(tokenizer))
+    fmt = TrainingFormat(tokenizer, takes_system_role(tokenizer), tokenizer_adds_bos(tokenizer), _end_tokens(tokenizer))
     if not fmt.system_role:
         fmt.notes.append(FOLD_NOTE)
     try:
@@ -308,7 +328,7 @@ def count_tokens(tokenizer, conversations: list[list[dict[str, str]]], progress:
                 lengths.append(None)
                 continue
             ids = next(encoded)
-            lengths.append(len(ids) + (1 if fmt.adds_bos and (not ids or ids[0] != bos) else 0))
+            lengths.append(len(with_one_bos(ids, bos, fmt.adds_bos)))
     if progress:
         progress("counting tokens", total, total)
     return lengths

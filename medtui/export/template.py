@@ -15,6 +15,7 @@ Modelfile's SYSTEM is prepended as a system message when the request has none of
 """
 
 from __future__ import annotations
+from medtui.data.templates import tokenizer_adds_bos
 from medtui.errors import MedtuiError
 
 from dataclasses import dataclass, field
@@ -90,19 +91,6 @@ def system_folder(render: Renderer) -> Callable[[list[Message]], list[Message]]:
     from medtui.data.templates import fold_system
 
     return (lambda messages: messages) if has_system_role(render) else fold_system
-
-
-def with_one_bos(ids: list[int], bos_id: int | None, adds_bos: bool) -> list[int]:
-    """Prompt token ids as llama.cpp and Ollama feed them: one BOS in front when the tokenizer adds
-    one (a BOS the template writes itself is not doubled), none added when it does not."""
-    ids = list(ids)
-    if not adds_bos or bos_id is None or bos_id < 0:
-        return ids
-    while len(ids) >= 2 and ids[0] == bos_id and ids[1] == bos_id:
-        ids.pop(0)
-    if not ids or ids[0] != bos_id:
-        ids.insert(0, bos_id)
-    return ids
 
 
 def folding_renderer(render: Renderer, fold: Callable[[list[Message]], list[Message]]) -> Renderer:
@@ -540,15 +528,6 @@ class OllamaTemplate:
             "system_folded_by_medtui": bool(self.fmt and self.fmt.folded_by_medtui),
             "notes": list(self.fmt.notes) if self.fmt else [],
         }
-
-
-def tokenizer_adds_bos(tokenizer) -> bool:
-    """Whether tokenizing text puts the BOS token in front by itself (then llama.cpp does too)."""
-    bos_id = getattr(tokenizer, "bos_token_id", None)
-    if not getattr(tokenizer, "bos_token", None) or bos_id is None:
-        return False
-    ids = tokenizer("medtui").input_ids
-    return bool(ids) and ids[0] == bos_id
 
 
 def reference_renderer(tokenizer, fmt: ChatFormat) -> Renderer:
