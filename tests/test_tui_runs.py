@@ -13,6 +13,7 @@ from medtui.config import load_config
 from medtui.train import events as ev
 from medtui.tui import app as app_module
 from medtui.tui.app import MedTUI
+from medtui.tui.keys import HelpScreen
 from medtui.tui.panes.runs import CompareScreen, ConfirmDelete, RunsPane
 from test_runs_support import (
     DIED, FAILED, FINISHED, RUNNING, STOPPED, T0, append_event, make_run, running_run,
@@ -162,6 +163,15 @@ async def test_delete_asks_first_and_cancel_keeps_the_run(workspace):
         await open_runs(pilot)
         await goto(pilot, STOPPED)
         await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDelete)
+        await pilot.press("question_mark")  # the help leads with the keys that work in the dialog
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(app.screen.query_one("#help-body", Static).render()).split())
+        assert text.startswith("Delete-run dialog y Delete n / esc Cancel ? / f12 Help"), text[:80]
+        assert text.index("Delete-run dialog") < text.index("Runs pane")
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDelete)
         await pilot.press("n")

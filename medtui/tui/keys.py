@@ -15,6 +15,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
+# A dialog (a modal screen) keeps the app's keys from working, `?` included: each dialog binds these.
+DIALOG_HELP = [
+    Binding("question_mark", "app.help", "Help", key_display="?", tooltip="the keys of this dialog and of every pane"),
+    Binding("f12", "app.help", "Help", tooltip="the same"),
+]
+
+
 @dataclass(frozen=True)
 class KeyAction:
     """One action and the keys bound to it."""
@@ -58,6 +65,13 @@ def collect(app, first: str | None = None) -> list[KeyAction]:
             sections.insert(0, section)
         else:
             sections.append(section)
+    dialog = app.screen if len(app.screen_stack) > 1 and not isinstance(app.screen, HelpScreen) else None
+    if dialog is not None:  # a dialog is open: its keys are the ones that work now
+        title = getattr(dialog, "HELP_TITLE", "") or "This dialog"
+        own = {b.action for b in type(dialog).BINDINGS if isinstance(b, Binding)}  # not Screen's focus keys
+        sections.insert(0, [KeyAction("", title, keys, b.action, b.description or b.action, b.tooltip)
+                            for keys, b in _group([b for b in _bindings_of(dialog) if b.action in own],
+                                                  app.get_key_display)])
     return [action for section in sections for action in section]
 
 

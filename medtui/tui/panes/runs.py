@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
+from medtui.tui.keys import DIALOG_HELP
 from medtui.tui.layout import ChartBox
 from medtui.tui.panes import pane_is_shown
 from medtui.config import Config
@@ -144,6 +145,8 @@ def draw_losses(plot: PlotextPlot, series: list[tuple[str, list[tuple[int, float
 class ConfirmDelete(ModalScreen[bool]):
     """Asks before a run's folder (checkpoints, adapter, logs) is removed for good."""
 
+    HELP_TITLE = "Delete-run dialog"
+
     DEFAULT_CSS = """
     ConfirmDelete { align: center middle; }
     ConfirmDelete > Vertical {
@@ -155,6 +158,7 @@ class ConfirmDelete(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Delete"),
         Binding("n,escape", "answer(False)", "Cancel"),
+        *DIALOG_HELP,
     ]
 
     def __init__(self, summary: RunSummary, size: int | None = None):
@@ -188,6 +192,8 @@ class ConfirmDelete(ModalScreen[bool]):
 class CompareScreen(ModalScreen[None]):
     """Two runs side by side: metrics, the config keys that differ, both loss curves."""
 
+    HELP_TITLE = "Compare dialog"
+
     DEFAULT_CSS = """
     CompareScreen { align: center middle; }
     CompareScreen > Vertical {
@@ -199,7 +205,7 @@ class CompareScreen(ModalScreen[None]):
     CompareScreen #compare-config { width: 1fr; height: 1fr; margin-left: 1; }
     CompareScreen #compare-plot { height: 1fr; min-height: 10; }
     """
-    BINDINGS = [Binding("escape,q,c", "close", "Close")]
+    BINDINGS = [Binding("escape,q,c", "close", "Close"), *DIALOG_HELP]
 
     def __init__(self, comparison: Comparison):
         super().__init__()
