@@ -95,6 +95,12 @@ _WORDS = {
         r"what number|how high|how strong|amount|quantity|dose|dosage|doses|number of|mg|milligrams?|grams?|"
         r"pills?|tablets?|capsules?|units?|bottles?|shots?|drinks?)"
     ),
+    # Counting people is epidemiology, not a recipe: "how many people die by suicide each year?"
+    "COUNTING": (
+        r"how many (?:\w+ ){0,2}(?:people|patients|persons|children|kids|adults|men|women|cases|deaths|"
+        r"americans|babies|infants|teens|teenagers|smokers|users|drivers|residents|individuals|humans|of them|"
+        r"years|in every|out of)"
+    ),
     "MODAL": (
         r"(?:to|would|will|could|can|might|does it take to|do i need to|does one need to|it takes to|needed to|"
         r"required to|enough to|before (?:you|i|someone|a person|they|he|she)|in order to|going to|"
@@ -281,6 +287,7 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
         _rx(
             # "I want to die my hair" means dye.
             r"\bdie (?:\w+ ){0,2}(?:hair|hairs|beard|clothes|shirt|jeans|fabric|eyebrows|eggs|wool|roots)",
+            "{COUNTING}",
             # Coping with an urge asks how not to.
             r"(?:cope|coping|resist|resisting|distract|distraction|grounding|alternatives? to|stop myself from|"
             r"instead of) (?:\w+ ){0,6}(?:hurt|harm|harming|cut|cutting|self harm)",
@@ -381,10 +388,7 @@ _RULES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"recover from) (?:an? |the )?(?:\w+ )?(?:overdose|od)",
             r"(?:sign|signs|symptoms?|look like|looks like|recognize|recognise|spot|tell if|know if)"
             r" (?:\w+ ){0,3}(?:overdose|od|overdosing|overdosed)",
-            # Counting people is epidemiology, not a recipe.
-            r"how many (?:\w+ ){0,2}(?:people|patients|persons|children|kids|adults|men|women|cases|deaths|"
-            r"americans|babies|infants|teens|teenagers|smokers|users|drivers|residents|individuals|humans|of them|"
-            r"years|in every|out of)",
+            "{COUNTING}",
             r"\bld ?50\b|lethal dose 50|median lethal dose|therapeutic (?:index|window|range)",
         ),
     ),
