@@ -14,6 +14,7 @@ MCQ accuracy, and the seconds each suite took per model.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -61,9 +62,13 @@ def train_and_export(workspace: Path) -> tuple[Path, str, str]:
         "export": {"out_dir": str(workspace / "exports")},
     }))
     started = time.monotonic()
-    run = json.loads(cli("train", "start", "--config", str(config), "--json").stdout.strip().splitlines()[-1])
-    print(f"trained {run.get('id') or run.get('run')} in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    run_id = Path(run["dir"]).name
+    # `train start --json` prints {"run", "dir"} first, then the run's events until it ends.
+    lines = cli("train", "start", "--config", str(config), "--json").stdout.strip().splitlines()
+    run, last = json.loads(lines[0]), json.loads(lines[-1])
+    if last.get("event") != "finished":
+        sys.exit(f"the run did not finish: {last}")
+    print(f"trained {run['run']} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    run_id = run["run"]
     exported = json.loads(cli("export", run_id, "--config", str(config), "--quant", "Q4_K_M", "--json").stdout.strip().splitlines()[-1])
     gguf = next(g["path"] for g in exported["gguf"] if g["quant"] == "Q4_K_M")
     return config, run_id, gguf
@@ -82,8 +87,13 @@ def main() -> int:
     parser.add_argument("--config", help="the config the run lives under (with --run)")
     parser.add_argument("--limit", type=int, help="items per suite (default: each suite's default)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the trained run and export (the folder is printed)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="medtui-bench-eval-") as tmp:
+    workspace = (contextlib.nullcontext(tempfile.mkdtemp(prefix="medtui-bench-eval-")) if args.keep
+                 else tempfile.TemporaryDirectory(prefix="medtui-bench-eval-"))
+    with workspace as tmp:
+        if args.keep:
+            print(f"workspace: {tmp}", file=sys.stderr)
         if args.run:
             if not (args.gguf and args.config):
                 parser.error("--run needs --gguf and --config")
